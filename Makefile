@@ -1,0 +1,22 @@
+# The two README commands: `make demo` (train a small Sketch-RNN, write sample SVGs) and `make test`.
+PYTHON ?= python3
+VENV := .venv
+PY := $(VENV)/bin/python
+
+$(VENV)/.installed: setup.py
+	$(PYTHON) -m venv $(VENV)
+	$(PY) -m pip install -q --upgrade pip
+	$(PY) -m pip install -q -e '.[test]'
+	touch $@
+
+.PHONY: demo test bench
+demo: $(VENV)/.installed
+	$(PY) train.py --model=sketch_rnn --category=aaron_sheep --num_steps=300 --save_every=100 \
+	    --hparams="dec_rnn_size=256,enc_rnn_size=128,z_size=64,batch_size=50,max_seq_len=250"
+	$(PY) sample.py --model=sketch_rnn --temperature=0.4 --num_samples=16 --output=samples/sheep.svg
+
+test: $(VENV)/.installed
+	$(PY) -m pytest -q tests
+
+bench: $(VENV)/.installed
+	for b in bench/bench_*.py; do $(PY) $$b; done

@@ -1,0 +1,97 @@
+"""Dataclass configs: `--hparams="k=v,k=v"` overrides (like the original HParams.parse) and JSON I/O."""
+import dataclasses
+import json
+import os
+import typing
+
+
+def _split_top_level(spec):
+    """Split "a=1,b=[x,y],c=2" on commas that are not inside brackets."""
+    parts, depth, current = [], 0, []
+    for ch in spec:
+        if ch == "[":
+            depth += 1
+        elif ch == "]":
+            depth -= 1
+        if ch == "," and depth == 0:
+            parts.append("".join(current))
+            current = []
+        else:
+            current.append(ch)
+    parts.append("".join(current))
+    return [p.strip() for p in parts if p.strip()]
+
+
+def _convert(name, text, field_type):
+    origin = typing.get_origin(field_type)
+    try:
+        if field_type is bool:
+            low = text.lower()
+            if low in ("true", "1", "yes"):
+                return True
+            if low in ("false", "0", "no"):
+                return False
+            raise ValueError(text)
+        if field_type is int:
+            return int(text)
+        if field_type is float:
+            return float(text)
+        if origin in (list, tuple):
+            if not (text.startswith("[") and text.endswith("]")):
+                raise ValueError(text)
+            (item_type,) = set(typing.get_args(field_type)) - {Ellipsis} or {str}
+            items = [t.strip() for t in text[1:-1].split(",") if t.strip()]
+            return [_convert(name, t, item_type) for t in items]
+        return text
+    except ValueError:
+        raise ValueError(
+            f"hparam '{name}' expects a value of type {getattr(field_type, '__name__', field_type)}, "
+            f"got '{text}'. Lists are written in brackets, e.g. {name}=[a,b]."
+        ) from None
+
+
+def apply_hparams(config, spec):
+    """Return a copy of the dataclass `config` with the overrides in `spec` ("k=v,k=v") applied."""
+    if not spec:
+        return config
+    hints = typing.get_type_hints(type(config))
+    names = {f.name for f in dataclasses.fields(config)}
+    updates = {}
+    for item in _split_top_level(spec):
+        if "=" not in item:
+            raise ValueError(f"--hparams item '{item}' is not of the form name=value.")
+        key, value = (s.strip() for s in item.split("=", 1))
+        if key not in names:
+            raise ValueError(
+                f"Unknown hparam '{key}'. Valid names: {', '.join(sorted(names))}."
+            )
+        updates[key] = _convert(key, value, hints[key])
+    return dataclasses.replace(config, **updates)
+
+
+def save_config(config, path):
+    os.makedirs(os.path.dirname(os.path.abspath(path)), exist_ok=True)
+    tmp = path + ".tmp"
+    with open(tmp, "w") as f:
+        json.dump(dataclasses.asdict(config), f, indent=2, sort_keys=True)
+    os.replace(tmp, path)
+
+
+def load_config(cls, path):
+    """Load a dataclass of type `cls` from JSON; fields missing in the file keep their defaults."""
+    if not os.path.exists(path):
+        raise FileNotFoundError(
+            f"No config file at {path}. Point --run_dir at a directory made by train.py."
+        )
+    try:
+        with open(path) as f:
+            values = json.load(f)
+    except json.JSONDecodeError as e:
+        raise ValueError(f"{path} is not valid JSON ({e}); it may be truncated. "
+                         "Restore it or retrain.") from None
+    names = {f.name for f in dataclasses.fields(cls)}
+    unknown = sorted(set(values) - names)
+    if unknown:
+        raise ValueError(f"{path} has fields {unknown} that {cls.__name__} does not know; "
+                         "it was written by a different model or version.")
+    return cls(**values)

@@ -1,0 +1,126 @@
+"""The one training loop of every model: `model.fit` with checkpoints, resume, validation,
+best-model keeping, TensorBoard and a clean stop on Ctrl-C.
+
+One Keras "epoch" here is `save_every` optimizer steps: the progress bar covers one such round,
+validation runs at its end, then a checkpoint is written. The step counter is the optimizer's
+`iterations`, so learning-rate and KL schedules continue exactly after a resume.
+"""
+import json
+import math
+import os
+import sys
+
+import tensorflow as tf
+import keras
+
+CKPT_DIR = "checkpoints"
+BEST_WEIGHTS = "best.weights.h5"
+BEST_INFO = "best.json"
+
+
+class CheckpointError(RuntimeError):
+    pass
+
+
+def _checkpoint(model):
+    return tf.train.Checkpoint(model=model, optimizer=model.optimizer)
+
+
+def latest_checkpoint(run_dir):
+    return tf.train.latest_checkpoint(os.path.join(run_dir, CKPT_DIR))
+
+
+def restore_weights(model, run_dir, which="best"):
+    """Load trained weights into a built `model`: the best-validation weights when present
+    (which="best"), else the latest training checkpoint. Returns the path used."""
+    best = os.path.join(run_dir, BEST_WEIGHTS)
+    if which == "best" and os.path.exists(best):
+        model.load_weights(best)
+        return best
+    latest = latest_checkpoint(run_dir)
+    if latest is None:
+        raise CheckpointError(
+            f"No checkpoint in {run_dir}: it has no {BEST_WEIGHTS} and no {CKPT_DIR}/. "
+            "Train first, or point --run_dir at a finished run."
+        )
+    tf.train.Checkpoint(model=model).restore(latest).expect_partial()
+    return latest
+
+
+class _RoundEnd(keras.callbacks.Callback):
+    """At the end of each round: keep the best weights, write a checkpoint; stop at num_steps."""
+
+    def __init__(self, manager, run_dir, num_steps, best_metric):
+        super().__init__()
+        self.manager = manager
+        self.run_dir = run_dir
+        self.num_steps = num_steps
+        self.best_metric = best_metric
+        info = os.path.join(run_dir, BEST_INFO)
+        self.best = json.load(open(info))["value"] if os.path.exists(info) else math.inf
+
+    def _step(self):
+        return int(self.model.optimizer.iterations.numpy())
+
+    def on_train_batch_end(self, batch, logs=None):
+        if self._step() >= self.num_steps:
+            self.model.stop_training = True
+
+    def on_epoch_end(self, epoch, logs=None):
+        logs = logs or {}
+        step = self._step()
+        value = logs.get(self.best_metric)
+        if value is not None and math.isfinite(value) and value < self.best:
+            self.best = float(value)
+            self.model.save_weights(os.path.join(self.run_dir, BEST_WEIGHTS))
+            with open(os.path.join(self.run_dir, BEST_INFO), "w") as f:
+                json.dump({"metric": self.best_metric, "value": self.best, "step": step}, f)
+        self.manager.save(checkpoint_number=step)
+
+
+def fit_resumable(model, train_ds, valid_ds, run_dir, num_steps, save_every,
+                  resume=False, valid_steps=None, best_metric="val_loss", callbacks=()):
+    """Train a compiled, built `model` until its optimizer has taken `num_steps` steps.
+
+    train_ds: an infinite (repeated) tf.data.Dataset; valid_ds: a finite one, or None.
+    Returns the Keras History of this call (None if nothing was left to do).
+    """
+    os.makedirs(run_dir, exist_ok=True)
+    if not model.trainable_variables:
+        raise ValueError("fit_resumable needs a built model: call it once on a batch first.")
+    model.optimizer.build(model.trainable_variables)
+    ckpt = _checkpoint(model)
+    manager = tf.train.CheckpointManager(ckpt, os.path.join(run_dir, CKPT_DIR), max_to_keep=3)
+    if manager.latest_checkpoint:
+        if not resume:
+            raise CheckpointError(
+                f"{run_dir} already holds a training checkpoint ({manager.latest_checkpoint}). "
+                "Pass --resume to continue it, or choose another --log_root to start afresh."
+            )
+        ckpt.restore(manager.latest_checkpoint).assert_existing_objects_matched()
+        print(f"Resumed from {manager.latest_checkpoint} at step "
+              f"{int(model.optimizer.iterations.numpy())}.", flush=True)
+    step = int(model.optimizer.iterations.numpy())
+    if step >= num_steps:
+        print(f"Already trained for {step} >= num_steps={num_steps} steps; nothing to do.")
+        return None
+    round_end = _RoundEnd(manager, run_dir, num_steps, best_metric if valid_ds is not None else "loss")
+    tensorboard = keras.callbacks.TensorBoard(os.path.join(run_dir, "logs"), update_freq=max(1, save_every // 10))
+    rounds = math.ceil(num_steps / save_every)
+    try:
+        return model.fit(
+            train_ds,
+            steps_per_epoch=save_every,
+            epochs=rounds + 1,  # _RoundEnd stops exactly at num_steps
+            initial_epoch=step // save_every,
+            validation_data=valid_ds,
+            validation_steps=valid_steps,
+            callbacks=[tensorboard, round_end, *callbacks],
+            verbose=1 if sys.stdout.isatty() else 2,
+        )
+    except KeyboardInterrupt:
+        step = int(model.optimizer.iterations.numpy())
+        path = manager.save(checkpoint_number=step)
+        print(f"\nInterrupted at step {step}; checkpoint saved to {path}. "
+              "Run the same command with --resume to continue.", flush=True)
+        raise SystemExit(130)

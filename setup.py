@@ -1,0 +1,20 @@
+"""Keras 3 / TensorFlow 2 reproduction of Sketch-RNN, Graves handwriting and char-RNN."""
+from setuptools import setup
+
+setup(
+    name="rnn-sequence-generators",
+    version="0.1.0",
+    description="Sketch-RNN, Graves handwriting prediction/synthesis and char-RNN in Keras 3 / TF 2",
+    python_requires=">=3.10",
+    packages=["data_utils", "mdn", "run_utils", "sketch_rnn", "handwriting", "char_rnn"],
+    py_modules=["train", "sample"],
+    install_requires=[
+        "tensorflow>=2.16",
+        "tensorflow-probability[tf]>=0.24",
+        "numpy",
+        "svgwrite",
+        "absl-py",
+        "tensorboard",  # TensorBoard logs (the issues ask for them); TF 2.21 no longer pulls it in
+    ],
+    extras_require={"test": ["pytest"]},
+)
