@@ -47,6 +47,16 @@ def restore_weights(model, run_dir, which="best"):
     return latest
 
 
+def check_resume(run_dir, resume):
+    """Refuse to start over a run that has checkpoints unless resuming (nothing is overwritten)."""
+    latest = latest_checkpoint(run_dir)
+    if latest and not resume:
+        raise CheckpointError(
+            f"{run_dir} already holds a training checkpoint ({latest}). "
+            "Pass --resume to continue it, or choose another --log_root to start afresh."
+        )
+
+
 class _RoundEnd(keras.callbacks.Callback):
     """At the end of each round: keep the best weights, write a checkpoint; stop at num_steps."""
 
@@ -89,14 +99,10 @@ def fit_resumable(model, train_ds, valid_ds, run_dir, num_steps, save_every,
     if not model.trainable_variables:
         raise ValueError("fit_resumable needs a built model: call it once on a batch first.")
     model.optimizer.build(model.trainable_variables)
+    check_resume(run_dir, resume)
     ckpt = _checkpoint(model)
     manager = tf.train.CheckpointManager(ckpt, os.path.join(run_dir, CKPT_DIR), max_to_keep=3)
     if manager.latest_checkpoint:
-        if not resume:
-            raise CheckpointError(
-                f"{run_dir} already holds a training checkpoint ({manager.latest_checkpoint}). "
-                "Pass --resume to continue it, or choose another --log_root to start afresh."
-            )
         ckpt.restore(manager.latest_checkpoint).assert_existing_objects_matched()
         print(f"Resumed from {manager.latest_checkpoint} at step "
               f"{int(model.optimizer.iterations.numpy())}.", flush=True)
@@ -116,6 +122,7 @@ def fit_resumable(model, train_ds, valid_ds, run_dir, num_steps, save_every,
             validation_data=valid_ds,
             validation_steps=valid_steps,
             callbacks=[tensorboard, round_end, *callbacks],
+            shuffle=False,  # tf.data pipelines shuffle themselves
             verbose=1 if sys.stdout.isatty() else 2,
         )
     except KeyboardInterrupt:

@@ -1,0 +1,73 @@
+"""Mixture density outputs shared by the stroke models (Sketch-RNN and Graves handwriting).
+
+A network emits, per time step, 6M raw values for M bivariate-normal components of the pen
+offset (dx, dy): M mixture logits, 2M means, 2M log standard deviations and M correlation
+pre-activations. `mixture_params` turns them into constrained parameters (optionally with a
+sampling temperature or Graves' probability bias) and `offset_distribution` into a
+`tfp.distributions.MixtureSameFamily(Categorical, MultivariateNormalTriL)`; losses are its
+`log_prob`, sampling its `sample`.
+
+Raw layout along the last axis (size 6M): [pi_hat(M), mu_x(M), mu_y(M), log_sigma_x(M),
+log_sigma_y(M), rho_hat(M)].
+"""
+from typing import NamedTuple
+
+import tensorflow as tf
+import tensorflow_probability as tfp
+
+tfd = tfp.distributions
+
+# tanh can round to exactly +-1 in float32, which makes the covariance singular; keep |rho| below 1.
+RHO_LIMIT = 1.0 - 1e-5
+
+
+class MixtureParams(NamedTuple):
+    """Constrained mixture parameters. Shapes: logits [..., M], mu [..., M, 2],
+    sigma [..., M, 2] (> 0), rho [..., M] in (-1, 1)."""
+    logits: tf.Tensor
+    mu: tf.Tensor
+    sigma: tf.Tensor
+    rho: tf.Tensor
+
+
+def num_mixture_outputs(num_mixture):
+    return 6 * num_mixture
+
+
+def mixture_params(raw, num_mixture, temperature=1.0, bias=0.0):
+    """raw [..., 6M] -> MixtureParams.
+
+    temperature (Sketch-RNN, Ha & Eck eq. 8): mixture logits divided by tau, variances
+    multiplied by tau. bias b (Graves 2013 eq. 61-62): logits multiplied by (1 + b), standard
+    deviations by exp(-b). Both default to the unmodified distribution.
+    """
+    pi_hat, mu_x, mu_y, log_sx, log_sy, rho_hat = tf.split(raw, 6, axis=-1)
+    logits = pi_hat * (1.0 + bias) / temperature
+    mu = tf.stack([mu_x, mu_y], axis=-1)
+    sigma = tf.exp(tf.stack([log_sx, log_sy], axis=-1) - bias) * tf.sqrt(tf.cast(temperature, raw.dtype))
+    rho = tf.clip_by_value(tf.tanh(rho_hat), -RHO_LIMIT, RHO_LIMIT)
+    return MixtureParams(logits, mu, sigma, rho)
+
+
+def scale_tril(sigma, rho):
+    """Cholesky factor of [[sx^2, rho sx sy], [rho sx sy, sy^2]]: shape [..., M, 2, 2]."""
+    sx, sy = sigma[..., 0], sigma[..., 1]
+    zero = tf.zeros_like(sx)
+    row0 = tf.stack([sx, zero], axis=-1)
+    row1 = tf.stack([rho * sy, sy * tf.sqrt(1.0 - tf.square(rho))], axis=-1)
+    return tf.stack([row0, row1], axis=-2)
+
+
+def offset_distribution(params):
+    """The pen-offset distribution: batch shape [...], event shape [2]."""
+    return tfd.MixtureSameFamily(
+        mixture_distribution=tfd.Categorical(logits=params.logits),
+        components_distribution=tfd.MultivariateNormalTriL(
+            loc=params.mu, scale_tril=scale_tril(params.sigma, params.rho)),
+    )
+
+
+def greedy_offset(params):
+    """The mean of the most probable component (the original code's greedy mode): [..., 2]."""
+    best = tf.argmax(params.logits, axis=-1)
+    return tf.gather(params.mu, best, axis=-2, batch_dims=len(params.logits.shape) - 1)

@@ -1,0 +1,46 @@
+"""Sketch-RNN hyperparameters. Names and defaults are those of the original magenta
+`sketch_rnn.model.get_default_hparams()`; `scale_factor` is filled in from the training set."""
+import dataclasses
+
+
+@dataclasses.dataclass
+class SketchRNNConfig:
+    data_set: list[str] = dataclasses.field(default_factory=lambda: ["aaron_sheep.npz"])
+    num_steps: int = 10000000       # total training steps (the CLI's --num_steps overrides)
+    save_every: int = 500           # validate and checkpoint every this many steps
+    max_seq_len: int = 250          # N_max; set from the data like the original
+    dec_rnn_size: int = 512         # decoder LSTM units
+    dec_model: str = "lstm"         # lstm | layer_norm | hyper
+    enc_rnn_size: int = 256         # encoder LSTM units (each direction)
+    enc_model: str = "lstm"         # lstm | layer_norm | hyper
+    z_size: int = 128               # latent vector size
+    kl_weight: float = 0.5          # final KL weight
+    kl_weight_start: float = 0.01   # KL weight at step 0
+    kl_tolerance: float = 0.2       # KL floor (free bits per dimension, averaged)
+    batch_size: int = 100
+    grad_clip: float = 1.0          # gradients clipped by value to [-grad_clip, grad_clip]
+    num_mixture: int = 20           # M bivariate normals for (dx, dy)
+    learning_rate: float = 0.001
+    decay_rate: float = 0.9999      # learning-rate decay per step
+    kl_decay_rate: float = 0.99995  # KL-weight annealing per step
+    min_learning_rate: float = 0.00001
+    use_recurrent_dropout: bool = True
+    recurrent_dropout_prob: float = 0.90   # keep probability
+    use_input_dropout: bool = False
+    input_dropout_prob: float = 0.90       # keep probability
+    use_output_dropout: bool = False
+    output_dropout_prob: float = 0.90      # keep probability
+    random_scale_factor: float = 0.15      # x/y scale augmentation
+    augment_stroke_prob: float = 0.10      # point-dropping augmentation
+    conditional: bool = True               # False: decoder only (unconditional model)
+    scale_factor: float = 1.0              # offsets are divided by this (training-set std)
+
+    def __post_init__(self):
+        for name in ("enc_model", "dec_model"):
+            if getattr(self, name) not in ("lstm", "layer_norm", "hyper"):
+                raise ValueError(f"{name} must be one of lstm, layer_norm, hyper; got {getattr(self, name)!r}.")
+        for name in ("recurrent_dropout_prob", "input_dropout_prob", "output_dropout_prob"):
+            if not 0.0 < getattr(self, name) <= 1.0:
+                raise ValueError(f"{name} is a keep probability in (0, 1]; got {getattr(self, name)}.")
+        if self.num_mixture < 1 or self.z_size < 1 or self.batch_size < 1 or self.max_seq_len < 1:
+            raise ValueError("num_mixture, z_size, batch_size and max_seq_len must be positive.")

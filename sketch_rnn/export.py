@@ -1,0 +1,79 @@
+"""SavedModel export of a trained Sketch-RNN: signatures that need nothing of this project.
+
+Signatures (all drawings in stroke-3, original data units: dx, dy, pen_lifted):
+- encode(strokes [B, T, 3] float32, lengths [B] int32) -> {"mu", "sigma": [B, z_size]}
+- decode(z [B, z_size], temperature [], seed [2] int32) -> {"strokes": [B, N_max, 3], "lengths": [B]}
+- sample(num_samples [] int32, temperature [], seed [2] int32) -> same as decode; z ~ N(0, I)
+  (or no z for an unconditional model).
+Rows of "strokes" at and after "lengths" are zeros.
+"""
+import tensorflow as tf
+
+from run_utils.config import save_config
+
+
+def stroke3_to_stroke5_tensor(strokes, lengths, scale_factor):
+    """[B, T, 3] stroke-3 in data units -> [B, T + 1, 5] normalised stroke-5 with start token."""
+    t = tf.shape(strokes)[1]
+    valid = tf.sequence_mask(lengths, t, dtype=tf.float32)[..., None]
+    pen = strokes[..., 2:3]
+    body = tf.concat([strokes[..., :2] / scale_factor, 1.0 - pen, pen, tf.zeros_like(pen)], axis=-1)
+    end = tf.constant([0.0, 0.0, 0.0, 0.0, 1.0])
+    body = body * valid + end * (1.0 - valid)
+    start = tf.tile(tf.constant([[[0.0, 0.0, 1.0, 0.0, 0.0]]]), [tf.shape(strokes)[0], 1, 1])
+    return tf.concat([start, body], axis=1)
+
+
+def stroke5_to_stroke3_tensor(strokes5, lengths, scale_factor):
+    """[B, N, 5] normalised stroke-5 -> [B, N, 3] stroke-3 in data units, zero after lengths."""
+    valid = tf.sequence_mask(lengths, tf.shape(strokes5)[1], dtype=tf.float32)[..., None]
+    out = tf.concat([strokes5[..., :2] * scale_factor, strokes5[..., 3:4]], axis=-1)
+    return out * valid
+
+
+class SketchRNNModule(tf.Module):
+    def __init__(self, model):
+        super().__init__()
+        self.model = model
+        self.config = model.config
+        self.scale_factor = tf.constant(self.config.scale_factor, tf.float32)
+
+    def _decode(self, z, batch, temperature, seed):
+        strokes5, lengths = self.model.generate(z, batch, self.config.max_seq_len,
+                                                temperature=temperature, seed=seed)
+        return {"strokes": stroke5_to_stroke3_tensor(strokes5, lengths, self.scale_factor), "lengths": lengths}
+
+    @tf.function(input_signature=[tf.TensorSpec([None, None], tf.float32), tf.TensorSpec([], tf.float32),
+                                  tf.TensorSpec([2], tf.int32)])
+    def decode(self, z, temperature, seed):
+        return self._decode(z if self.config.conditional else None, tf.shape(z)[0], temperature, seed)
+
+    @tf.function(input_signature=[tf.TensorSpec([], tf.int32), tf.TensorSpec([], tf.float32),
+                                  tf.TensorSpec([2], tf.int32)])
+    def sample(self, num_samples, temperature, seed):
+        z = None
+        if self.config.conditional:
+            z = tf.random.stateless_normal([num_samples, self.config.z_size], seed + 7919)
+        return self._decode(z, num_samples, temperature, seed)
+
+
+class ConditionalSketchRNNModule(SketchRNNModule):
+    """Adds the encoder signature, which only the conditional model has."""
+
+    @tf.function(input_signature=[tf.TensorSpec([None, None, 3], tf.float32), tf.TensorSpec([None], tf.int32)])
+    def encode(self, strokes, lengths):
+        mu, presig = self.model.encode(stroke3_to_stroke5_tensor(strokes, lengths, self.scale_factor), lengths)
+        return {"mu": mu, "sigma": tf.exp(presig / 2.0)}
+
+
+def export_saved_model(model, export_dir):
+    """Write the SavedModel (with its config.json beside the variables) and return export_dir."""
+    if model.config.conditional:
+        module = ConditionalSketchRNNModule(model)
+        signatures = {"encode": module.encode, "decode": module.decode, "sample": module.sample}
+    else:
+        module = SketchRNNModule(model)
+        signatures = {"decode": module.decode, "sample": module.sample}
+    tf.saved_model.save(module, export_dir, signatures=signatures)
+    save_config(model.config, f"{export_dir}/assets.extra/config.json")
+    return export_dir

@@ -1,0 +1,250 @@
+"""Sketch-RNN (Ha & Eck 2017) as a Keras model, following the original magenta code.
+
+Data layout: a batch is {"strokes": [batch, N_max + 1, 5] stroke-5 with the start token
+(0, 0, 1, 0, 0) at t = 0 and (0, 0, 0, 0, 1) padding, "seq_len": [batch] real lengths}.
+
+Conditional model: a bidirectional encoder reads strokes[:, 1:] up to each drawing's length;
+its final hidden states give mu and sigma of q(z|S); z = mu + sigma * eps. The decoder starts
+from tanh(W z + b) and reads [S_{i-1}; z] at every step. Unconditional model: decoder only,
+zero initial state. The decoder output (6M + 3 values per step) parameterises a mixture of M
+bivariate normals for (dx, dy) and a 3-way categorical for the pen state.
+"""
+import keras
+import numpy as np
+import tensorflow as tf
+import tensorflow_probability as tfp
+
+from mdn import mixture
+from sketch_rnn.cells import make_cell, state_size_total
+
+tfd = tfp.distributions
+LOG_EPSILON = float(np.log(1e-6))  # the original adds 1e-6 inside log() of the offset density
+
+
+class SketchLearningRate(keras.optimizers.schedules.LearningRateSchedule):
+    """lr(step) = (learning_rate - min_learning_rate) * decay_rate^step + min_learning_rate."""
+
+    def __init__(self, learning_rate, decay_rate, min_learning_rate):
+        self.learning_rate = learning_rate
+        self.decay_rate = decay_rate
+        self.min_learning_rate = min_learning_rate
+
+    def __call__(self, step):
+        decay = tf.exp(tf.cast(step, tf.float32) * float(np.log(self.decay_rate)))
+        return (self.learning_rate - self.min_learning_rate) * decay + self.min_learning_rate
+
+    def get_config(self):
+        return {"learning_rate": self.learning_rate, "decay_rate": self.decay_rate,
+                "min_learning_rate": self.min_learning_rate}
+
+
+def kl_weight_at(config, step):
+    """The annealed KL weight: w_KL - (w_KL - w_start) * kl_decay_rate^step."""
+    decay = tf.exp(tf.cast(step, tf.float32) * float(np.log(config.kl_decay_rate)))
+    return config.kl_weight - (config.kl_weight - config.kl_weight_start) * decay
+
+
+def split_output(raw, num_mixture):
+    """raw decoder output [..., 6M + 3] -> (pen logits [..., 3], mixture raw [..., 6M])."""
+    return raw[..., :3], raw[..., 3:]
+
+
+def reconstruction_losses(raw, target, num_mixture):
+    """Per-point losses of the original: raw [B, N, 6M+3], target stroke-5 [B, N, 5].
+    Returns (offset_nll [B, N] = -log(p(dx, dy) + 1e-6), pen_nll [B, N])."""
+    pen_logits, mix_raw = split_output(raw, num_mixture)
+    params = mixture.mixture_params(mix_raw, num_mixture)
+    log_p = mixture.offset_distribution(params).log_prob(target[..., :2])
+    offset_nll = -tf.reduce_logsumexp(tf.stack([log_p, tf.fill(tf.shape(log_p), LOG_EPSILON)]), axis=0)
+    pen_nll = tf.nn.softmax_cross_entropy_with_logits(labels=target[..., 2:], logits=pen_logits)
+    return offset_nll, pen_nll
+
+
+def gaussian_kl(mu, presig):
+    """KL(N(mu, exp(presig)) || N(0, I)) averaged over batch and latent dims, as the original."""
+    return -0.5 * tf.reduce_mean(1.0 + presig - tf.square(mu) - tf.exp(presig))
+
+
+class SketchRNN(keras.Model):
+    def __init__(self, config, **kwargs):
+        super().__init__(**kwargs)
+        self.config = config
+        c = config
+        rec_keep = c.recurrent_dropout_prob if c.use_recurrent_dropout else 1.0
+        if c.conditional:
+            self.enc_fw_cell = make_cell(c.enc_model, c.enc_rnn_size, 5, rec_keep, "enc_fw_cell")
+            self.enc_bw_cell = make_cell(c.enc_model, c.enc_rnn_size, 5, rec_keep, "enc_bw_cell")
+            self.enc_fw = keras.layers.RNN(self.enc_fw_cell, return_state=True, name="enc_fw")
+            self.enc_bw = keras.layers.RNN(self.enc_bw_cell, return_state=True, go_backwards=True, name="enc_bw")
+            small = keras.initializers.RandomNormal(stddev=0.001)
+            self.mu_layer = keras.layers.Dense(c.z_size, kernel_initializer=small, name="mu")
+            self.presig_layer = keras.layers.Dense(c.z_size, kernel_initializer=small, name="presig")
+            dec_input_dim = 5 + c.z_size
+        else:
+            dec_input_dim = 5
+        self.dec_cell = make_cell(c.dec_model, c.dec_rnn_size, dec_input_dim, rec_keep, "dec_cell")
+        self.decoder = keras.layers.RNN(self.dec_cell, return_sequences=True, return_state=True, name="decoder")
+        if c.conditional:
+            self.init_state_layer = keras.layers.Dense(
+                state_size_total(self.dec_cell), activation="tanh",
+                kernel_initializer=keras.initializers.RandomNormal(stddev=0.001), name="dec_init_state")
+        self.input_dropout = keras.layers.Dropout(1.0 - c.input_dropout_prob) if c.use_input_dropout else None
+        self.output_dropout = keras.layers.Dropout(1.0 - c.output_dropout_prob) if c.use_output_dropout else None
+        self.output_layer = keras.layers.Dense(6 * c.num_mixture + 3, name="output")
+        names = ["loss", "recon", "offset_loss", "pen_loss", "kl", "kl_weight", "lr"]
+        self.trackers = {n: keras.metrics.Mean(name=n) for n in names}
+
+    @property
+    def metrics(self):
+        return list(self.trackers.values())
+
+    # ----- encoder ---------------------------------------------------------------------------
+    def encode(self, strokes, seq_len, training=False):
+        """strokes [B, N+1, 5] (with start token), seq_len [B] -> (mu, presig), each [B, z]."""
+        x = strokes[:, 1:]
+        mask = tf.sequence_mask(seq_len, tf.shape(x)[1])
+        _, h_fw, _ = self.enc_fw(self.enc_fw_cell.project_inputs(x), mask=mask, training=training)[:3]
+        _, h_bw, _ = self.enc_bw(self.enc_bw_cell.project_inputs(x), mask=mask, training=training)[:3]
+        h = tf.concat([h_fw, h_bw], axis=-1)
+        return self.mu_layer(h), self.presig_layer(h)
+
+    def sample_z(self, mu, presig, seed=None):
+        eps = tf.random.normal(tf.shape(mu)) if seed is None else tf.random.stateless_normal(tf.shape(mu), seed)
+        return mu + tf.exp(presig / 2.0) * eps
+
+    # ----- decoder ---------------------------------------------------------------------------
+    def initial_state(self, z, batch_size):
+        """Decoder state [h, c, ...]: tanh(W z + b) split per state, or zeros if unconditional."""
+        if z is None:
+            return [tf.zeros([batch_size, n]) for n in self.dec_cell.state_size]
+        return tf.split(self.init_state_layer(z), self.dec_cell.state_size, axis=-1)
+
+    def decode(self, inputs, z, state, training=False):
+        """inputs [B, T, 5] previous points, z [B, z] or None -> (raw [B, T, 6M+3], final state)."""
+        if self.input_dropout is not None:
+            inputs = self.input_dropout(inputs, training=training)
+        projected = self.dec_cell.project_inputs(inputs, constant=z)
+        out = self.decoder(projected, initial_state=state, training=training)
+        h, state = out[0], list(out[1:])
+        if self.output_dropout is not None:
+            h = self.output_dropout(h, training=training)
+        return self.output_layer(h), state
+
+    def call(self, data, training=False):
+        """Teacher-forced pass. Returns {"raw": [B, N, 6M+3], "mu", "presig": [B, z] (conditional)}."""
+        strokes = data["strokes"]
+        batch = tf.shape(strokes)[0]
+        out = {}
+        z = None
+        if self.config.conditional:
+            mu, presig = self.encode(strokes, data["seq_len"], training=training)
+            z = self.sample_z(mu, presig)
+            out.update(mu=mu, presig=presig)
+        raw, _ = self.decode(strokes[:, :-1], z, self.initial_state(z, batch), training=training)
+        out["raw"] = raw
+        return out
+
+    # ----- losses and training -----------------------------------------------------------------
+    def compute_losses(self, data, out, training):
+        """The original's cost: L_R = mean over B*N_max of (L_s masked to each drawing + L_p over
+        N_max), L_KL floored at kl_tolerance; loss = L_R + kl_weight * L_KL. At evaluation, as in
+        the original, the pen loss is masked to the drawing as well."""
+        target = data["strokes"][:, 1:]
+        offset_nll, pen_nll = reconstruction_losses(out["raw"], target, self.config.num_mixture)
+        not_ended = 1.0 - target[..., 4]
+        offset_loss = tf.reduce_mean(offset_nll * not_ended)
+        pen_loss = tf.reduce_mean(pen_nll if training else pen_nll * not_ended)
+        losses = {"offset_loss": offset_loss, "pen_loss": pen_loss, "recon": offset_loss + pen_loss}
+        if self.config.conditional:
+            kl = gaussian_kl(out["mu"], out["presig"])
+            losses["kl"] = tf.maximum(kl, self.config.kl_tolerance)
+        else:
+            losses["kl"] = tf.constant(0.0)
+        return losses
+
+    def _report(self, losses):
+        for name, value in losses.items():
+            self.trackers[name].update_state(value)
+        return {name: t.result() for name, t in self.trackers.items()}
+
+    def train_step(self, data):
+        step = self.optimizer.iterations
+        kl_weight = kl_weight_at(self.config, step) if self.config.conditional else tf.constant(0.0)
+        with tf.GradientTape() as tape:
+            out = self(data, training=True)
+            losses = self.compute_losses(data, out, training=True)
+            losses["loss"] = losses["recon"] + kl_weight * losses["kl"]
+        grads = tape.gradient(losses["loss"], self.trainable_variables)
+        clip = self.config.grad_clip
+        grads = [tf.clip_by_value(g, -clip, clip) for g in grads]
+        self.optimizer.apply_gradients(zip(grads, self.trainable_variables))
+        losses["kl_weight"] = kl_weight
+        losses["lr"] = self.optimizer.learning_rate
+        return self._report(losses)
+
+    def test_step(self, data):
+        out = self(data, training=False)
+        losses = self.compute_losses(data, out, training=False)
+        losses["loss"] = losses["recon"] + self.config.kl_weight * losses["kl"]
+        return self._report(losses)
+
+    # ----- sampling ----------------------------------------------------------------------------
+    def generate(self, z, batch_size, max_len, temperature=1.0, greedy=False, seed=(0, 0),
+                 prefix=None, prefix_len=None):
+        """Sample drawings in one tf.while_loop (wrap the caller in tf.function).
+
+        z: [B, z_size] or None (unconditional). prefix: optional stroke-5 [B, P, 5] points to
+        feed first (without start token; all rows of a batch use the same P = prefix_len).
+        Returns (strokes [B, max_len, 5] stroke-5, normalised units, padded with (0,0,0,0,1)
+        after each drawing's end; lengths [B] int32 = points before the end-of-drawing state).
+        """
+        state = self.initial_state(z, batch_size)
+        prev = tf.tile(tf.constant([[0.0, 0.0, 1.0, 0.0, 0.0]]), [batch_size, 1])
+        if prefix is not None:
+            _, state = self.decode(tf.concat([prev[:, None], prefix[:, :-1]], axis=1), z, state)
+            prev = prefix[:, -1]
+        temperature = tf.cast(temperature, tf.float32)
+        seed = tf.cast(tf.convert_to_tensor(seed), tf.int32)
+        end_row = tf.constant([0.0, 0.0, 0.0, 0.0, 1.0])
+        m = self.config.num_mixture
+
+        def step(t, prev, state, done, lengths, out):
+            projected = self.dec_cell.project_inputs(prev[:, None], constant=z)[:, 0]
+            h, state = self.dec_cell(projected, state, training=False)
+            pen_logits, mix_raw = split_output(self.output_layer(h), m)
+            step_seed = tf.stack([seed[0], seed[1] + t])
+            pen_seed, offset_seed = tf.unstack(tf.random.experimental.stateless_split(step_seed, 2))
+            if greedy:
+                pen = tf.argmax(pen_logits, axis=-1, output_type=tf.int32)
+                offset = mixture.greedy_offset(mixture.mixture_params(mix_raw, m))
+            else:
+                pen = tfd.Categorical(logits=pen_logits / temperature).sample(seed=pen_seed)
+                params = mixture.mixture_params(mix_raw, m, temperature=temperature)
+                offset = mixture.offset_distribution(params).sample(seed=offset_seed)
+            point = tf.concat([offset, tf.one_hot(pen, 3)], axis=-1)
+            done = tf.logical_or(done, tf.equal(pen, 2))
+            point = tf.where(done[:, None], end_row, point)
+            lengths += tf.cast(tf.logical_not(done), tf.int32)
+            return t + 1, point, state, done, lengths, out.write(t, point)
+
+        def keep_going(t, prev, state, done, lengths, out):
+            return tf.logical_and(t < max_len, tf.logical_not(tf.reduce_all(done)))
+
+        done0 = tf.zeros([batch_size], tf.bool)
+        lengths0 = tf.zeros([batch_size], tf.int32)
+        out0 = tf.TensorArray(tf.float32, size=0, dynamic_size=True, element_shape=[None, 5])
+        t, _, _, _, lengths, out = tf.while_loop(
+            keep_going, step, (tf.constant(0), prev, state, done0, lengths0, out0))
+        strokes = tf.transpose(out.stack(), [1, 0, 2])
+        pad = tf.tile(end_row[None, None], [batch_size, max_len - t, 1])
+        return tf.concat([strokes, pad], axis=1), lengths
+
+
+def build_model(config, jit_compile=True):
+    """A compiled, built SketchRNN with the original's Adam and learning-rate decay."""
+    model = SketchRNN(config)
+    n = config.max_seq_len
+    model({"strokes": tf.zeros([1, n + 1, 5]), "seq_len": tf.constant([n])})
+    lr = SketchLearningRate(config.learning_rate, config.decay_rate, config.min_learning_rate)
+    model.compile(optimizer=keras.optimizers.Adam(lr), jit_compile=jit_compile)
+    return model
