@@ -21,6 +21,7 @@ flags.DEFINE_integer("num_samples", None, "How many samples to draw (default: th
 flags.DEFINE_integer("seed", None, "Random seed for reproducible samples.")
 flags.DEFINE_string("output", None, "Output file (SVG for stroke models, text for char_rnn).")
 flags.DEFINE_string("export_dir", None, "Write a SavedModel with sampling signatures to this directory.")
+flags.DEFINE_string("data_dir", None, "Data location for modes that read real drawings or lines (default: the one used in training).")
 for _module in (sketch_rnn_flags, handwriting_flags, char_rnn_flags):
     _module.define_sample_flags()
 

@@ -112,13 +112,14 @@ def fit_resumable(model, train_ds, valid_ds, run_dir, num_steps, save_every,
         return None
     round_end = _RoundEnd(manager, run_dir, num_steps, best_metric if valid_ds is not None else "loss")
     tensorboard = keras.callbacks.TensorBoard(os.path.join(run_dir, "logs"), update_freq=max(1, save_every // 10))
-    rounds = math.ceil(num_steps / save_every)
+    first_round = step // save_every
+    rounds = first_round + math.ceil((num_steps - step) / save_every)
     try:
         return model.fit(
             train_ds,
             steps_per_epoch=save_every,
-            epochs=rounds + 1,  # _RoundEnd stops exactly at num_steps
-            initial_epoch=step // save_every,
+            epochs=rounds,  # _RoundEnd stops exactly at num_steps
+            initial_epoch=first_round,
             validation_data=valid_ds,
             validation_steps=valid_steps,
             callbacks=[tensorboard, round_end, *callbacks],

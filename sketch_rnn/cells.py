@@ -13,6 +13,12 @@ Cells (magenta `sketch_rnn/rnn.py`):
 - HyperLSTMCell: a small layer-norm LSTM (the hypernetwork, Ha et al. 2016) reads [x; h] and
   emits per-step scalings of the main LSTM's weight rows and biases.
 
+`run_sequence(projected, state, training)` runs a cell over a whole projected sequence and
+returns (outputs [batch, time, units], final state). The plain LSTM does this with a hand-written
+backward pass (`fused_lstm`): the backward loop only propagates dh and the recurrent weight
+gradient is one large matmul over all steps, instead of one small accumulated matmul per step
+as automatic differentiation of the loop does. The other cells run `scan_cell` and autodiff.
+
 State layout for every cell: a list [h, c] (HyperLSTM: [h, c, hyper_h, hyper_c]).
 """
 import keras
@@ -29,6 +35,80 @@ def _orthogonal_per_gate(units, gates=4):
         blocks = [keras.initializers.Orthogonal()((units, units), dtype=dtype) for _ in range(gates)]
         return tf.concat(blocks, axis=1)
     return init
+
+
+def scan_cell(cell, projected, state, training):
+    """Run `cell.call` over projected inputs [batch, time, P] in a tf.while_loop (autodiff).
+    Returns (outputs [batch, time, units], final state list)."""
+    xs = tf.transpose(projected, [1, 0, 2])
+    steps = tf.shape(xs)[0]
+
+    def body(t, state, outputs):
+        h, state = cell.call(xs[t], state, training=training)
+        return t + 1, state, outputs.write(t, h)
+
+    outputs = tf.TensorArray(projected.dtype, size=steps, element_shape=[None, cell.units])
+    _, state, outputs = tf.while_loop(lambda t, *_: t < steps, body, (tf.constant(0), list(state), outputs))
+    return tf.transpose(outputs.stack(), [1, 0, 2]), state
+
+
+def dropout_masks(shape, keep_prob, training):
+    """Recurrent-dropout multipliers for every step: 0 or 1/keep_prob, or None when off."""
+    if not training or keep_prob >= 1.0:
+        return None
+    return tf.cast(tf.random.uniform(shape) < keep_prob, tf.float32) / keep_prob
+
+
+@tf.custom_gradient
+def fused_lstm(xs, h0, c0, kernel, drop):
+    """The LSTMCell recurrence over a time-major sequence with a hand-written backward pass.
+
+    xs: [time, batch, 4u] input part of the gate pre-activations (i, j, f, o); h0, c0: [batch, u];
+    kernel: [u, 4u] recurrent weights; drop: [time, batch, u] recurrent-dropout multipliers for
+    the candidate g (ones when dropout is off). Returns (hs [time, batch, u], c_T [batch, u]).
+    """
+    steps = tf.shape(xs)[0]
+    units = tf.shape(h0)[1]
+
+    def forward(t, h, c, hs, cs, acts):
+        gates = xs[t] + tf.matmul(h, kernel)
+        i, j, f, o = tf.split(gates, 4, axis=-1)
+        i, tj, f, o = tf.sigmoid(i), tf.tanh(j), tf.sigmoid(f + FORGET_BIAS), tf.sigmoid(o)
+        c = c * f + i * tj * drop[t]
+        h = tf.tanh(c) * o
+        return t + 1, h, c, hs.write(t, h), cs.write(t, c), acts.write(t, tf.concat([i, tj, f, o], -1))
+
+    arrays = [tf.TensorArray(xs.dtype, size=steps) for _ in range(3)]
+    _, _, c_last, hs, cs, acts = tf.while_loop(
+        lambda t, *_: t < steps, forward, (tf.constant(0), h0, c0, *arrays))
+    hs, cs, acts = hs.stack(), cs.stack(), acts.stack()
+
+    def grad(d_hs, d_c_last):
+        c_prev_all = tf.concat([c0[None], cs[:-1]], axis=0)
+        kernel_t = tf.transpose(kernel)
+
+        def backward(k, dh_next, dc, dgates):
+            t = steps - 1 - k
+            i, tj, f, o = tf.split(acts[t], 4, axis=-1)
+            tc = tf.tanh(cs[t])
+            dh = d_hs[t] + dh_next
+            dc = dc + dh * o * (1.0 - tc * tc)
+            d_i = dc * tj * drop[t] * i * (1.0 - i)
+            d_j = dc * i * drop[t] * (1.0 - tj * tj)
+            d_f = dc * c_prev_all[t] * f * (1.0 - f)
+            d_o = dh * tc * o * (1.0 - o)
+            d = tf.concat([d_i, d_j, d_f, d_o], axis=-1)
+            return k + 1, tf.matmul(d, kernel_t), dc * f, dgates.write(t, d)
+
+        dgates = tf.TensorArray(xs.dtype, size=steps)
+        _, dh0, dc0, dgates = tf.while_loop(
+            lambda k, *_: k < steps, backward, (tf.constant(0), tf.zeros_like(h0), d_c_last, dgates))
+        dgates = dgates.stack()
+        h_prev = tf.reshape(tf.concat([h0[None], hs[:-1]], axis=0), [-1, units])
+        d_kernel = tf.matmul(h_prev, tf.reshape(dgates, [-1, 4 * units]), transpose_a=True)
+        return dgates, dh0, dc0, d_kernel, None
+
+    return (hs, c_last), grad
 
 
 def _layer_norm(x, gamma, beta, groups):
@@ -64,8 +144,12 @@ class LSTMCell(keras.layers.Layer):
         d = x.shape[-1]
         out = tf.einsum("btd,dg->btg", x, self.kernel[:d]) + self.bias
         if constant is not None:
-            out += tf.matmul(constant, self.kernel[d:])[:, None, :]
+            out += self.project_constant(constant)[:, None, :]
         return out
+
+    def project_constant(self, constant):
+        """The time-constant trailing input part [batch, c] -> [batch, 4*units]."""
+        return tf.matmul(constant, self.kernel[-constant.shape[-1]:])
 
     def _finish(self, gates, c, training):
         i, j, f, o = tf.split(gates, 4, axis=-1)
@@ -81,6 +165,16 @@ class LSTMCell(keras.layers.Layer):
         new_c, o = self._finish(gates, c, training)
         new_h = tf.tanh(new_c) * tf.sigmoid(o)
         return new_h, [new_h, new_c]
+
+    def run_sequence(self, projected, state, training=False):
+        """projected [batch, time, 4u], state [h, c] -> (outputs [batch, time, u], [h_T, c_T])."""
+        xs = tf.transpose(projected, [1, 0, 2])
+        h0, c0 = state[0], state[1]
+        drop = dropout_masks(tf.concat([tf.shape(xs)[:2], [self.units]], 0), self.keep_prob, training)
+        if drop is None:
+            drop = tf.ones(tf.concat([tf.shape(xs)[:2], [self.units]], 0))
+        hs, c_last = fused_lstm(xs, h0, c0, tf.convert_to_tensor(self.recurrent_kernel), drop)
+        return tf.transpose(hs, [1, 0, 2]), [hs[-1], c_last]
 
 
 class LayerNormLSTMCell(LSTMCell):
@@ -100,6 +194,9 @@ class LayerNormLSTMCell(LSTMCell):
         new_c, o = self._finish(gates, c, training)
         new_h = tf.tanh(_layer_norm(new_c, self.ln_c_gamma, self.ln_c_beta, 1)) * tf.sigmoid(o)
         return new_h, [new_h, new_c]
+
+    def run_sequence(self, projected, state, training=False):
+        return scan_cell(self, projected, state, training)
 
 
 class HyperLSTMCell(keras.layers.Layer):
@@ -144,12 +241,18 @@ class HyperLSTMCell(keras.layers.Layer):
         """Returns [batch, time, 4*units + 4*hyper_units]: the main x-part (without bias) and the
         hypernetwork's x-part of its gate pre-activations."""
         d = x.shape[-1]
-        kernel = tf.concat([self.kernel, self.hyper.kernel[:self.input_dim]], axis=1)
-        out = tf.einsum("btd,dg->btg", x, kernel[:d])
+        out = tf.einsum("btd,dg->btg", x, self._input_kernel()[:d])
         out += tf.concat([tf.zeros_like(self.bias), self.hyper.bias], axis=0)
         if constant is not None:
-            out += tf.matmul(constant, kernel[d:])[:, None, :]
+            out += self.project_constant(constant)[:, None, :]
         return out
+
+    def _input_kernel(self):
+        return tf.concat([self.kernel, self.hyper.kernel[:self.input_dim]], axis=1)
+
+    def project_constant(self, constant):
+        """The time-constant trailing input part [batch, c] -> [batch, 4*units + 4*hyper_units]."""
+        return tf.matmul(constant, self._input_kernel()[self.input_dim - constant.shape[-1]:self.input_dim])
 
     def _scale(self, embedding, alpha):
         """embedding [batch, 4*e] -> per-gate scaling [batch, 4*units]."""
@@ -174,6 +277,9 @@ class HyperLSTMCell(keras.layers.Layer):
         new_c = c * tf.sigmoid(f + FORGET_BIAS) + tf.sigmoid(i) * g
         new_h = tf.tanh(_layer_norm(new_c, self.ln_c_gamma, self.ln_c_beta, 1)) * tf.sigmoid(o)
         return new_h, [new_h, new_c, hyper_h, hyper_c]
+
+    def run_sequence(self, projected, state, training=False):
+        return scan_cell(self, projected, state, training)
 
 
 CELLS = {"lstm": LSTMCell, "layer_norm": LayerNormLSTMCell, "hyper": HyperLSTMCell}

@@ -32,48 +32,47 @@ def stroke5_to_stroke3_tensor(strokes5, lengths, scale_factor):
 
 
 class SketchRNNModule(tf.Module):
+    """tf.functions with fixed signatures around a trained SketchRNN (see the module docstring)."""
+
     def __init__(self, model):
         super().__init__()
         self.model = model
         self.config = model.config
         self.scale_factor = tf.constant(self.config.scale_factor, tf.float32)
+        scalar, seed = tf.TensorSpec([], tf.float32), tf.TensorSpec([2], tf.int32)
+        self.sample = tf.function(self._sample, input_signature=[tf.TensorSpec([], tf.int32), scalar, seed])
+        self.decode = tf.function(
+            self._decode_z, input_signature=[tf.TensorSpec([None, self.config.z_size], tf.float32), scalar, seed])
+        if self.config.conditional:
+            self.encode = tf.function(self._encode, input_signature=[
+                tf.TensorSpec([None, None, 3], tf.float32), tf.TensorSpec([None], tf.int32)])
 
-    def _decode(self, z, batch, temperature, seed):
+    def signatures(self):
+        names = ["encode", "decode", "sample"] if self.config.conditional else ["decode", "sample"]
+        return {name: getattr(self, name) for name in names}
+
+    def _generate(self, z, batch, temperature, seed):
         strokes5, lengths = self.model.generate(z, batch, self.config.max_seq_len,
                                                 temperature=temperature, seed=seed)
         return {"strokes": stroke5_to_stroke3_tensor(strokes5, lengths, self.scale_factor), "lengths": lengths}
 
-    @tf.function(input_signature=[tf.TensorSpec([None, None], tf.float32), tf.TensorSpec([], tf.float32),
-                                  tf.TensorSpec([2], tf.int32)])
-    def decode(self, z, temperature, seed):
-        return self._decode(z if self.config.conditional else None, tf.shape(z)[0], temperature, seed)
+    def _encode(self, strokes, lengths):
+        mu, presig = self.model.encode(stroke3_to_stroke5_tensor(strokes, lengths, self.scale_factor), lengths)
+        return {"mu": mu, "sigma": tf.exp(presig / 2.0)}
 
-    @tf.function(input_signature=[tf.TensorSpec([], tf.int32), tf.TensorSpec([], tf.float32),
-                                  tf.TensorSpec([2], tf.int32)])
-    def sample(self, num_samples, temperature, seed):
+    def _decode_z(self, z, temperature, seed):
+        return self._generate(z if self.config.conditional else None, tf.shape(z)[0], temperature, seed)
+
+    def _sample(self, num_samples, temperature, seed):
         z = None
         if self.config.conditional:
             z = tf.random.stateless_normal([num_samples, self.config.z_size], seed + 7919)
-        return self._decode(z, num_samples, temperature, seed)
-
-
-class ConditionalSketchRNNModule(SketchRNNModule):
-    """Adds the encoder signature, which only the conditional model has."""
-
-    @tf.function(input_signature=[tf.TensorSpec([None, None, 3], tf.float32), tf.TensorSpec([None], tf.int32)])
-    def encode(self, strokes, lengths):
-        mu, presig = self.model.encode(stroke3_to_stroke5_tensor(strokes, lengths, self.scale_factor), lengths)
-        return {"mu": mu, "sigma": tf.exp(presig / 2.0)}
+        return self._generate(z, num_samples, temperature, seed)
 
 
 def export_saved_model(model, export_dir):
     """Write the SavedModel (with its config.json beside the variables) and return export_dir."""
-    if model.config.conditional:
-        module = ConditionalSketchRNNModule(model)
-        signatures = {"encode": module.encode, "decode": module.decode, "sample": module.sample}
-    else:
-        module = SketchRNNModule(model)
-        signatures = {"decode": module.decode, "sample": module.sample}
-    tf.saved_model.save(module, export_dir, signatures=signatures)
+    module = SketchRNNModule(model)
+    tf.saved_model.save(module, export_dir, signatures=module.signatures())
     save_config(model.config, f"{export_dir}/assets.extra/config.json")
     return export_dir

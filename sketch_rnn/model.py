@@ -74,8 +74,6 @@ class SketchRNN(keras.Model):
         if c.conditional:
             self.enc_fw_cell = make_cell(c.enc_model, c.enc_rnn_size, 5, rec_keep, "enc_fw_cell")
             self.enc_bw_cell = make_cell(c.enc_model, c.enc_rnn_size, 5, rec_keep, "enc_bw_cell")
-            self.enc_fw = keras.layers.RNN(self.enc_fw_cell, return_state=True, name="enc_fw")
-            self.enc_bw = keras.layers.RNN(self.enc_bw_cell, return_state=True, go_backwards=True, name="enc_bw")
             small = keras.initializers.RandomNormal(stddev=0.001)
             self.mu_layer = keras.layers.Dense(c.z_size, kernel_initializer=small, name="mu")
             self.presig_layer = keras.layers.Dense(c.z_size, kernel_initializer=small, name="presig")
@@ -83,7 +81,6 @@ class SketchRNN(keras.Model):
         else:
             dec_input_dim = 5
         self.dec_cell = make_cell(c.dec_model, c.dec_rnn_size, dec_input_dim, rec_keep, "dec_cell")
-        self.decoder = keras.layers.RNN(self.dec_cell, return_sequences=True, return_state=True, name="decoder")
         if c.conditional:
             self.init_state_layer = keras.layers.Dense(
                 state_size_total(self.dec_cell), activation="tanh",
@@ -102,10 +99,15 @@ class SketchRNN(keras.Model):
     def encode(self, strokes, seq_len, training=False):
         """strokes [B, N+1, 5] (with start token), seq_len [B] -> (mu, presig), each [B, z]."""
         x = strokes[:, 1:]
-        mask = tf.sequence_mask(seq_len, tf.shape(x)[1])
-        _, h_fw, _ = self.enc_fw(self.enc_fw_cell.project_inputs(x), mask=mask, training=training)[:3]
-        _, h_bw, _ = self.enc_bw(self.enc_bw_cell.project_inputs(x), mask=mask, training=training)[:3]
-        h = tf.concat([h_fw, h_bw], axis=-1)
+        seq_len = tf.cast(seq_len, tf.int32)
+        x_reversed = tf.reverse_sequence(x, seq_len, seq_axis=1, batch_axis=0)  # each within its length
+        last = tf.maximum(seq_len - 1, 0)
+        finals = []
+        for cell, inputs in ((self.enc_fw_cell, x), (self.enc_bw_cell, x_reversed)):
+            state = [tf.zeros([tf.shape(x)[0], n]) for n in cell.state_size]
+            outputs, _ = cell.run_sequence(cell.project_inputs(inputs), state, training=training)
+            finals.append(tf.gather(outputs, last, axis=1, batch_dims=1))  # h at the drawing's last point
+        h = tf.concat(finals, axis=-1)
         return self.mu_layer(h), self.presig_layer(h)
 
     def sample_z(self, mu, presig, seed=None):
@@ -124,8 +126,7 @@ class SketchRNN(keras.Model):
         if self.input_dropout is not None:
             inputs = self.input_dropout(inputs, training=training)
         projected = self.dec_cell.project_inputs(inputs, constant=z)
-        out = self.decoder(projected, initial_state=state, training=training)
-        h, state = out[0], list(out[1:])
+        h, state = self.dec_cell.run_sequence(projected, state, training=training)
         if self.output_dropout is not None:
             h = self.output_dropout(h, training=training)
         return self.output_layer(h), state
@@ -207,9 +208,12 @@ class SketchRNN(keras.Model):
         seed = tf.cast(tf.convert_to_tensor(seed), tf.int32)
         end_row = tf.constant([0.0, 0.0, 0.0, 0.0, 1.0])
         m = self.config.num_mixture
+        z_projected = None if z is None else self.dec_cell.project_constant(z)
 
         def step(t, prev, state, done, lengths, out):
-            projected = self.dec_cell.project_inputs(prev[:, None], constant=z)[:, 0]
+            projected = self.dec_cell.project_inputs(prev[:, None])[:, 0]
+            if z is not None:
+                projected += z_projected
             h, state = self.dec_cell(projected, state, training=False)
             pen_logits, mix_raw = split_output(self.output_layer(h), m)
             step_seed = tf.stack([seed[0], seed[1] + t])
@@ -218,33 +222,38 @@ class SketchRNN(keras.Model):
                 pen = tf.argmax(pen_logits, axis=-1, output_type=tf.int32)
                 offset = mixture.greedy_offset(mixture.mixture_params(mix_raw, m))
             else:
-                pen = tfd.Categorical(logits=pen_logits / temperature).sample(seed=pen_seed)
+                pen = tfd.Categorical(logits=pen_logits / temperature, dtype=tf.int32).sample(seed=pen_seed)
                 params = mixture.mixture_params(mix_raw, m, temperature=temperature)
                 offset = mixture.offset_distribution(params).sample(seed=offset_seed)
             point = tf.concat([offset, tf.one_hot(pen, 3)], axis=-1)
             done = tf.logical_or(done, tf.equal(pen, 2))
             point = tf.where(done[:, None], end_row, point)
             lengths += tf.cast(tf.logical_not(done), tf.int32)
-            return t + 1, point, state, done, lengths, out.write(t, point)
+            out = tf.tensor_scatter_nd_update(out, [[t]], point[None])
+            return t + 1, point, state, done, lengths, out
 
         def keep_going(t, prev, state, done, lengths, out):
             return tf.logical_and(t < max_len, tf.logical_not(tf.reduce_all(done)))
 
         done0 = tf.zeros([batch_size], tf.bool)
         lengths0 = tf.zeros([batch_size], tf.int32)
-        out0 = tf.TensorArray(tf.float32, size=0, dynamic_size=True, element_shape=[None, 5])
-        t, _, _, _, lengths, out = tf.while_loop(
+        out0 = tf.tile(end_row[None, None], [max_len, batch_size, 1])  # time-major, pre-padded
+        _, _, _, _, lengths, out = tf.while_loop(
             keep_going, step, (tf.constant(0), prev, state, done0, lengths0, out0))
-        strokes = tf.transpose(out.stack(), [1, 0, 2])
-        pad = tf.tile(end_row[None, None], [batch_size, max_len - t, 1])
-        return tf.concat([strokes, pad], axis=1), lengths
+        return tf.transpose(out, [1, 0, 2]), lengths
 
 
-def build_model(config, jit_compile=True):
-    """A compiled, built SketchRNN with the original's Adam and learning-rate decay."""
+def new_model(config):
+    """A SketchRNN whose variables exist (called once on a dummy batch), not compiled."""
     model = SketchRNN(config)
     n = config.max_seq_len
     model({"strokes": tf.zeros([1, n + 1, 5]), "seq_len": tf.constant([n])})
+    return model
+
+
+def build_model(config, jit_compile=True):
+    """A built SketchRNN compiled with the original's Adam and learning-rate decay."""
+    model = new_model(config)
     lr = SketchLearningRate(config.learning_rate, config.decay_rate, config.min_learning_rate)
     model.compile(optimizer=keras.optimizers.Adam(lr), jit_compile=jit_compile)
     return model

@@ -4,7 +4,7 @@ import os
 
 import keras
 
-from data_utils import sketch_data
+from data_utils import sketch_data, strokes
 from run_utils.config import apply_hparams, load_config, save_config
 from run_utils.rundir import CONFIG_NAME, default_run_dir
 from run_utils.training import check_resume, fit_resumable, restore_weights
@@ -57,11 +57,11 @@ def main(flags):
     if flags.seed is not None:
         keras.utils.set_random_seed(flags.seed)
     train_ds = sketch_data.make_dataset(
-        sketch_data.normalize(data.train, config.scale_factor), config.max_seq_len, config.batch_size,
+        strokes.normalize(data.train, config.scale_factor), config.max_seq_len, config.batch_size,
         random_scale_factor=config.random_scale_factor, augment_stroke_prob=config.augment_stroke_prob,
         shuffle=True, repeat=True, seed=flags.seed)
     valid_ds = sketch_data.make_dataset(
-        sketch_data.normalize(data.valid, config.scale_factor), config.max_seq_len, config.batch_size,
+        strokes.normalize(data.valid, config.scale_factor), config.max_seq_len, config.batch_size,
         shuffle=False, repeat=False) if len(data.valid) >= config.batch_size else None
     model = build_model(config)
     fit_resumable(model, train_ds, valid_ds, run_dir, config.num_steps, config.save_every, resume=flags.resume)

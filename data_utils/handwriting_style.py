@@ -1,0 +1,390 @@
+"""Handwriting styles for priming the synthesis network (Graves 2013 section 5.5).
+
+A style is a real line of handwriting plus the text it writes: the network first reads these
+strokes and characters, then continues in the same hand. A style is made once and saved as a
+small JSON file that any number of sampling calls reuse:
+
+    {"text": "A MOVE to stop", "strokes": [[dx, dy, eos], ...]}
+
+strokes are float32 [n, 3] raw offsets in the IAM corpus convention (data_utils.iam): whiteboard
+units, y pointing up, first row (0, 0), eos = 1 on the last point of every stroke.
+
+Sources: an IAM-OnDB line id (`style_from_iam`), an SVG drawing (`style_from_svg`: <path>,
+<polyline>, <polygon> and <line> elements, each path sub-path one stroke), or a JSON list of
+strokes of absolute [x, y] points (`style_from_json_strokes`). Drawings are rescaled so their
+height equals a typical IAM-OnDB line (IAM_LINE_HEIGHT) and resampled to the corpus' point
+spacing (IAM_POINT_STEP), so the network reads them like its training data.
+
+CLI:
+    python -m data_utils.handwriting_style --from_iam a01-000u-01 --data_dir DATA --out style.json
+    python -m data_utils.handwriting_style --from_svg drawing.svg --text "hello" --out style.json
+    python -m data_utils.handwriting_style --from_json strokes.json --text "hello" --out style.json
+"""
+import argparse
+import dataclasses
+import json
+import math
+import os
+import re
+import sys
+import xml.etree.ElementTree as ET
+
+import numpy as np
+
+# Median vertical extent (max y - min y) of an IAM-OnDB line, raw units (580 over 12,195 lines).
+IAM_LINE_HEIGHT = 580.0
+# Median distance between consecutive points inside a stroke in IAM-OnDB, raw units (18.4).
+IAM_POINT_STEP = 18.0
+_CURVE_SAMPLES = 8  # points per Bezier segment before resampling
+
+
+@dataclasses.dataclass
+class Style:
+    """strokes: float32 [n, 3] raw offsets (dx, dy up, eos); text: what they write."""
+
+    strokes: np.ndarray
+    text: str
+
+    def __post_init__(self):
+        if not isinstance(self.text, str) or not self.text.strip():
+            raise ValueError("A style needs the text its strokes write (a non-empty string); pass --text.")
+        strokes = np.asarray(self.strokes, dtype=np.float32)
+        if strokes.ndim != 2 or strokes.shape[1] != 3 or len(strokes) == 0:
+            raise ValueError(f"Style strokes must be rows [dx, dy, eos], shape [n, 3] with n >= 1; "
+                             f"got shape {list(strokes.shape)}.")
+        if not np.isfinite(strokes).all():
+            raise ValueError("Style strokes hold non-finite values (NaN or inf).")
+        if not np.isin(strokes[:, 2], (0.0, 1.0)).all() or strokes[-1, 2] != 1.0:
+            raise ValueError("The eos column of style strokes must be 0 or 1, and 1 on the last row.")
+        self.strokes = strokes
+
+    @property
+    def num_strokes(self):
+        return int(self.strokes[:, 2].sum())
+
+    def save(self, path):
+        rows = [[float(f"{dx:.9g}"), float(f"{dy:.9g}"), int(eos)] for dx, dy, eos in self.strokes]
+        with open(path, "w", encoding="utf-8") as f:
+            json.dump({"text": self.text, "strokes": rows}, f, ensure_ascii=False)
+
+    @classmethod
+    def load(cls, path):
+        """Read a style file written by save(); errors say what is wrong with the file."""
+        if not os.path.isfile(path):
+            raise FileNotFoundError(f"No style file at {path}. Make one with "
+                                    "`python -m data_utils.handwriting_style ... --out {path}`.")
+        try:
+            with open(path, encoding="utf-8") as f:
+                data = json.load(f)
+        except (json.JSONDecodeError, UnicodeDecodeError) as e:
+            raise ValueError(f"{path} is not a style file: it is not valid JSON ({e}).") from None
+        if not isinstance(data, dict) or "text" not in data or "strokes" not in data:
+            raise ValueError(f"{path} is not a style file: expected a JSON object with keys "
+                             "'text' and 'strokes' ([[dx, dy, eos], ...]).")
+        try:
+            strokes = np.array(data["strokes"], dtype=np.float32)
+        except (TypeError, ValueError):
+            raise ValueError(f"{path}: 'strokes' must be a list of [dx, dy, eos] rows.") from None
+        return cls(strokes=strokes, text=data["text"])
+
+
+# ----------------------------------------------------------------------------------------------
+# From the corpus
+
+
+def style_from_iam(corpus, line_id):
+    """The style of one IAM-OnDB line of a data_utils.iam.Corpus, e.g. 'a01-000u-01'."""
+    i = corpus.index(line_id)
+    if not corpus.text_ok[i]:
+        raise ValueError(f"Line {line_id} has no usable transcription (its form is misaligned, empty "
+                         "or a placeholder), so it cannot prime synthesis; pick another line.")
+    return Style(strokes=np.array(corpus.strokes[i], dtype=np.float32), text=corpus.texts[i])
+
+
+# ----------------------------------------------------------------------------------------------
+# From drawings (absolute polylines)
+
+
+def _resample(points, step):
+    """[n, 2] polyline -> points every `step` along it (both ends kept); a dot stays one point."""
+    seg = np.hypot(*np.diff(points, axis=0).T)
+    total = float(seg.sum())
+    if total == 0.0:
+        return points[:1]
+    at = np.linspace(0.0, total, max(int(math.ceil(total / step)), 1) + 1)
+    cum = np.concatenate([[0.0], np.cumsum(seg)])
+    return np.stack([np.interp(at, cum, points[:, 0]), np.interp(at, cum, points[:, 1])], axis=1)
+
+
+def style_from_polylines(polylines, text, y_down=True, target_height=IAM_LINE_HEIGHT, step=IAM_POINT_STEP):
+    """Strokes given as absolute points -> Style.
+
+    polylines: list of [n_i, 2] absolute (x, y), one per stroke; y_down: y grows downwards (SVG,
+    screen, canvas coordinates). The drawing is scaled so that its height is `target_height`
+    (None: keep its units) and each stroke resampled every `step` units (None: keep its points)."""
+    if not isinstance(text, str) or not text.strip():
+        raise ValueError("A style needs the text its strokes write (a non-empty string); pass --text.")
+    polys = [np.asarray(p, dtype=np.float64).reshape(-1, 2) for p in polylines]
+    polys = [p for p in polys if len(p)]
+    if not polys:
+        raise ValueError("The drawing has no points: every path or stroke is empty.")
+    if not all(np.isfinite(p).all() for p in polys):
+        raise ValueError("The drawing holds non-finite coordinates (NaN or inf).")
+    if target_height is not None:
+        ys = np.concatenate([p[:, 1] for p in polys])
+        height = float(ys.max() - ys.min())
+        if height == 0.0:
+            raise ValueError("The drawing has zero height, so it cannot be scaled to a line of handwriting.")
+        polys = [p * (target_height / height) for p in polys]
+    if step is not None:
+        polys = [_resample(p, step) for p in polys]
+    points = np.concatenate(polys)
+    rows = np.zeros((len(points), 3), dtype=np.float32)
+    rows[1:, 0:2] = np.diff(points, axis=0)
+    if y_down:
+        rows[:, 1] = 0.0 - rows[:, 1]
+    rows[np.cumsum([len(p) for p in polys]) - 1, 2] = 1.0
+    return Style(strokes=rows, text=text)
+
+
+def style_from_json_strokes(path_or_list, text, y_down=True, target_height=IAM_LINE_HEIGHT, step=IAM_POINT_STEP):
+    """A JSON list of strokes, each a list of absolute [x, y] points (extra values per point,
+    e.g. time, are ignored), from a file path or an already loaded list -> Style.
+    y_down: the points use screen coordinates (y grows downwards), as canvases and SVG do."""
+    data = path_or_list
+    where = "the stroke list"
+    if isinstance(path_or_list, (str, os.PathLike)):
+        where = str(path_or_list)
+        if not os.path.isfile(where):
+            raise FileNotFoundError(f"No JSON stroke file at {where}.")
+        try:
+            with open(where, encoding="utf-8") as f:
+                data = json.load(f)
+        except (json.JSONDecodeError, UnicodeDecodeError) as e:
+            raise ValueError(f"Could not parse {where} as JSON ({e}).") from None
+    if isinstance(data, dict) and "strokes" in data and "text" in data:
+        raise ValueError(f"{where} is already a style file ({{text, strokes}}); load it with Style.load.")
+    if not isinstance(data, list):
+        raise ValueError(f"{where} must hold a JSON list of strokes, each a list of [x, y] points.")
+    polylines = []
+    for k, stroke in enumerate(data):
+        try:
+            pts = [[float(p[0]), float(p[1])] for p in stroke]
+        except (TypeError, ValueError, IndexError, KeyError):
+            raise ValueError(f"{where}: stroke {k} is not a list of [x, y] points.") from None
+        polylines.append(np.array(pts).reshape(-1, 2))
+    return style_from_polylines(polylines, text, y_down, target_height, step)
+
+
+# ----------------------------------------------------------------------------------------------
+# SVG
+
+_TOKEN = re.compile(r"[MmLlHhVvCcSsQqTtAaZz]|[-+]?(?:\d+\.?\d*|\.\d+)(?:[eE][-+]?\d+)?")
+_NUMBER = re.compile(r"[-+]?(?:\d+\.?\d*|\.\d+)(?:[eE][-+]?\d+)?")
+_NARGS = {"M": 2, "L": 2, "H": 1, "V": 1, "C": 6, "S": 4, "Q": 4, "T": 2, "A": 7}
+
+
+def _bezier(points, n=_CURVE_SAMPLES):
+    """Control points [k, 2] -> n points of the Bezier curve after its start (t in (0, 1])."""
+    t = np.linspace(0.0, 1.0, n + 1)[1:, None, None]
+    pts = np.broadcast_to(np.asarray(points, dtype=np.float64), (n, len(points), 2))
+    while pts.shape[1] > 1:  # de Casteljau
+        pts = pts[:, :-1] * (1 - t) + pts[:, 1:] * t
+    return pts[:, 0]
+
+
+def parse_path_data(d):
+    """SVG path data ('M 10 10 L 20 10 c ...') -> list of [n, 2] absolute polylines, one per
+    sub-path. M/L/H/V/C/S/Q/T/Z in absolute and relative form; curves sampled at a few points;
+    arcs (A) approximated by a straight segment to their end point."""
+    leftover = _TOKEN.sub("", d).replace(",", "").strip()
+    if leftover:
+        raise ValueError(f"Cannot parse SVG path data: unexpected {leftover[:20]!r} in {d[:60]!r}.")
+    tokens = _TOKEN.findall(d)
+    strokes, current = [], None
+    pos = np.zeros(2)
+    start = np.zeros(2)
+    ctrl = None  # last control point, for S/T reflection
+    cmd, prev, i = None, None, 0
+    while i < len(tokens):
+        if tokens[i].isalpha():
+            cmd = tokens[i]
+            i += 1
+            if cmd in "Zz":
+                if current is not None:
+                    current.append(start.copy())
+                current, pos, prev = None, start.copy(), "Z"
+                continue
+        elif cmd is None or cmd in "Zz":
+            raise ValueError(f"Cannot parse SVG path data: numbers without a command in {d[:60]!r}.")
+        up = cmd.upper()
+        n = _NARGS[up]
+        args = tokens[i:i + n]
+        if len(args) < n or any(a.isalpha() for a in args):
+            raise ValueError(f"Cannot parse SVG path data: '{cmd}' needs {n} numbers in {d[:60]!r}.")
+        i += n
+        v = np.array([float(a) for a in args])
+        base = pos if cmd.islower() else np.zeros(2)
+        if up == "M":
+            pos = start = base + v
+            current = [pos.copy()]
+            strokes.append(current)
+            cmd = "l" if cmd == "m" else "L"  # further pairs are line-to
+            prev, ctrl = "M", None
+            continue
+        if current is None:
+            if prev is None:
+                raise ValueError(f"Cannot parse SVG path data: it must start with 'M' ({d[:60]!r}).")
+            current = [pos.copy()]
+            strokes.append(current)
+        if up == "H":
+            new = [np.array([v[0] + (pos[0] if cmd.islower() else 0.0), pos[1]])]
+        elif up == "V":
+            new = [np.array([pos[0], v[0] + (pos[1] if cmd.islower() else 0.0)])]
+        elif up in ("L", "A"):
+            new = [base + v[-2:]]
+        elif up in ("C", "S"):
+            if up == "C":
+                c1, c2, end = base + v[0:2], base + v[2:4], base + v[4:6]
+            else:
+                c1 = 2 * pos - ctrl if prev in ("C", "S") else pos.copy()
+                c2, end = base + v[0:2], base + v[2:4]
+            new = list(_bezier([pos, c1, c2, end]))
+            ctrl = c2
+        else:  # Q, T
+            if up == "Q":
+                c, end = base + v[0:2], base + v[2:4]
+            else:
+                c = 2 * pos - ctrl if prev in ("Q", "T") else pos.copy()
+                end = base + v[0:2]
+            new = list(_bezier([pos, c, end]))
+            ctrl = c
+        current.extend(new)
+        pos = np.array(new[-1], dtype=np.float64)
+        prev = up
+    return [np.array(s) for s in strokes]
+
+
+def _transform_matrix(spec):
+    """SVG transform attribute -> 3x3 matrix (matrix, translate, scale, rotate, skewX, skewY)."""
+    m = np.eye(3)
+    for name, args in re.findall(r"(matrix|translate|scale|rotate|skewX|skewY)\s*\(([^)]*)\)", spec or ""):
+        a = [float(x) for x in _NUMBER.findall(args)]
+        t = np.eye(3)
+        if name == "matrix" and len(a) == 6:
+            t[0], t[1] = [a[0], a[2], a[4]], [a[1], a[3], a[5]]
+        elif name == "translate" and a:
+            t[0, 2], t[1, 2] = a[0], (a[1] if len(a) > 1 else 0.0)
+        elif name == "scale" and a:
+            t[0, 0], t[1, 1] = a[0], (a[1] if len(a) > 1 else a[0])
+        elif name == "rotate" and a:
+            r = math.radians(a[0])
+            t[:2, :2] = [[math.cos(r), -math.sin(r)], [math.sin(r), math.cos(r)]]
+            if len(a) == 3:
+                t = _translate(a[1], a[2]) @ t @ _translate(-a[1], -a[2])
+        elif name == "skewX" and a:
+            t[0, 1] = math.tan(math.radians(a[0]))
+        elif name == "skewY" and a:
+            t[1, 0] = math.tan(math.radians(a[0]))
+        m = m @ t
+    return m
+
+
+def _translate(x, y):
+    t = np.eye(3)
+    t[0, 2], t[1, 2] = x, y
+    return t
+
+
+def _svg_polylines(element, matrix, out):
+    tag = element.tag.rsplit("}", 1)[-1]
+    if tag in ("defs", "clipPath", "mask", "symbol", "marker", "pattern"):
+        return
+    matrix = matrix @ _transform_matrix(element.get("transform"))
+    found = []
+    if tag == "path" and element.get("d"):
+        found = parse_path_data(element.get("d"))
+    elif tag in ("polyline", "polygon") and element.get("points"):
+        nums = [float(x) for x in _NUMBER.findall(element.get("points"))]
+        pts = np.array(nums[: len(nums) // 2 * 2]).reshape(-1, 2)
+        if tag == "polygon" and len(pts):
+            pts = np.concatenate([pts, pts[:1]])
+        found = [pts]
+    elif tag == "line":
+        found = [np.array([[float(element.get(k, 0)) for k in ("x1", "y1")],
+                           [float(element.get(k, 0)) for k in ("x2", "y2")]])]
+    for pts in found:
+        if len(pts):
+            out.append(pts @ matrix[:2, :2].T + matrix[:2, 2])
+    for child in element:
+        _svg_polylines(child, matrix, out)
+
+
+def style_from_svg(svg, text, target_height=IAM_LINE_HEIGHT, step=IAM_POINT_STEP):
+    """An SVG drawing -> Style. svg: a file path, an SVG document string, or bare path data
+    ('M 0 0 L 10 5 ...'). Every sub-path (each M) of each <path>, and each <polyline>,
+    <polygon>, <line>, is one stroke, in document order; transforms are applied; SVG's y axis
+    points down, as the raw IAM data does. See style_from_polylines for the rescaling."""
+    svg = str(svg)
+    if svg.lstrip()[:1] in ("M", "m"):
+        polylines = parse_path_data(svg)
+    else:
+        if svg.lstrip().startswith("<"):
+            content, where = svg, "the SVG text"
+        else:
+            if not os.path.isfile(svg):
+                raise FileNotFoundError(f"No SVG file at {svg}.")
+            with open(svg, "rb") as f:
+                content, where = f.read(), svg
+        try:
+            root = ET.fromstring(content)
+        except ET.ParseError as e:
+            raise ValueError(f"Could not parse {where} as SVG (XML error: {e}).") from None
+        polylines = []
+        _svg_polylines(root, np.eye(3), polylines)
+        if not polylines:
+            raise ValueError(f"{where} has no strokes: no <path d>, <polyline>, <polygon> or <line> with points.")
+    return style_from_polylines(polylines, text, y_down=True, target_height=target_height, step=step)
+
+
+# ----------------------------------------------------------------------------------------------
+# CLI
+
+
+def main(argv=None):
+    parser = argparse.ArgumentParser(
+        prog="python -m data_utils.handwriting_style",
+        description="Make a handwriting style file (priming strokes + their text) for synthesis.")
+    source = parser.add_mutually_exclusive_group(required=True)
+    source.add_argument("--from_iam", metavar="LINE_ID", help="an IAM-OnDB line id, e.g. a01-000u-01")
+    source.add_argument("--from_svg", metavar="SVG", help="an SVG drawing of one line of handwriting")
+    source.add_argument("--from_json", metavar="JSON", help="a JSON list of strokes of absolute [x, y] points")
+    parser.add_argument("--text", help="what the drawing writes (required with --from_svg/--from_json)")
+    parser.add_argument("--data_dir", help="IAM-OnDB data (with --from_iam), as for data_utils.iam.load_corpus")
+    parser.add_argument("--cache_dir", help="where the parsed-corpus cache lives (with --from_iam)")
+    parser.add_argument("--y_up", action="store_true", help="--from_json points have y growing upwards")
+    parser.add_argument("--out", required=True, help="the style file to write (.json)")
+    args = parser.parse_args(argv)
+    try:
+        if args.from_iam:
+            if not args.data_dir:
+                parser.error("--from_iam needs --data_dir (the IAM-OnDB data).")
+            if args.text:
+                parser.error("--text is taken from the IAM transcription with --from_iam; leave it out.")
+            from data_utils import iam
+            style = style_from_iam(iam.load_corpus(args.data_dir, cache_dir=args.cache_dir), args.from_iam)
+        else:
+            if not args.text:
+                parser.error("--text is required with --from_svg / --from_json: what does the drawing write?")
+            if args.from_svg:
+                style = style_from_svg(args.from_svg, args.text)
+            else:
+                style = style_from_json_strokes(args.from_json, args.text, y_down=not args.y_up)
+        style.save(args.out)
+    except (ValueError, KeyError, FileNotFoundError) as e:
+        sys.exit(f"error: {e.args[0] if isinstance(e, KeyError) else e}")
+    print(f"Wrote {args.out}: {style.text!r}, {len(style.strokes)} points in {style.num_strokes} strokes.")
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,433 @@
+"""Sketch-RNN data: .npz loading and validation, data-set download and cache, tf.data batches, making
+your own .npz from QuickDraw ndjson. Follows magenta `sketch_rnn/utils.py` (DataLoader) and
+`sketch_rnn_train.py` (load_dataset).
+
+A sketch-rnn .npz holds three 1-D object arrays `train`, `valid`, `test`; each element is one drawing,
+an int16 (sometimes float) array [n, 3] in stroke-3 (dx, dy, pen_lifted), see data_utils/strokes.py.
+
+Command line (no TensorFlow needed):
+  python -m data_utils.sketch_data make --ndjson cat.ndjson --out data/my_cat.npz [--epsilon 2]
+  python -m data_utils.sketch_data info data/aaron_sheep.npz
+  python -m data_utils.sketch_data download cat --data_dir data
+"""
+import argparse
+import codecs
+import dataclasses
+import json
+import os
+import pickle
+import sys
+import tempfile
+import urllib.parse
+import zipfile
+import zlib
+
+import numpy as np
+
+from data_utils import strokes as S
+from data_utils.download import DownloadError, download
+from data_utils.strokes import normalize, to_big_strokes, to_normal_strokes  # noqa: F401 (public API)
+
+SPLITS = ("train", "valid", "test")
+LIMIT = 1000  # |dx|, |dy| are clipped to this, as the original DataLoader(limit=1000)
+
+QUICKDRAW_URL = "https://storage.googleapis.com/quickdraw_dataset/sketchrnn"
+GITHUB_URL = "https://github.com/hardmaru/sketch-rnn-datasets/raw/master"
+# Data sets of github.com/hardmaru/sketch-rnn-datasets: file stem -> path in that repository.
+GITHUB_DATASETS = {
+    "aaron_sheep": "aaron_sheep/aaron_sheep.npz",
+    "omniglot": "omniglot/omniglot.npz",
+    "short_kanji": "kanji/short_kanji.npz",
+    "kanji.rdp100": "kanji/kanji.rdp100.npz",
+    "kanji.rdp200": "kanji/kanji.rdp200.npz",
+}
+ALIASES = {"kanji": "short_kanji"}  # the set the kanji folder's README describes (10000/600/500)
+URL_ENV = "SKETCH_RNN_DATA_URL"
+
+
+# ----------------------------------------------------------------------------- reading .npz safely
+
+def _numpy_globals():
+    core = getattr(np, "_core", None) or np.core  # numpy 2 / numpy 1
+    return {
+        ("numpy.core.multiarray", "_reconstruct"): core.multiarray._reconstruct,
+        ("numpy.core.multiarray", "scalar"): core.multiarray.scalar,
+        ("numpy.core.numeric", "_frombuffer"): core.numeric._frombuffer,
+        ("numpy", "ndarray"): np.ndarray,
+        ("numpy", "dtype"): np.dtype,
+        ("_codecs", "encode"): codecs.encode,  # bytes in Python-2 era pickles
+    }
+
+
+class _ArrayUnpickler(pickle.Unpickler):
+    """Unpickles numpy arrays and nothing else, so a downloaded file cannot run code (which
+    np.load(allow_pickle=True), the original's loader, would allow)."""
+
+    allowed = None
+
+    def find_class(self, module, name):
+        if _ArrayUnpickler.allowed is None:
+            _ArrayUnpickler.allowed = _numpy_globals()
+        key = (module.replace("numpy._core", "numpy.core"), name)
+        if key not in _ArrayUnpickler.allowed:
+            raise pickle.UnpicklingError(f"it contains a pickled {module}.{name}, which is not a numpy array")
+        return _ArrayUnpickler.allowed[key]
+
+
+def _read_member(zf, member):
+    """One .npy member of an open zip -> ndarray (object arrays through _ArrayUnpickler)."""
+    with zf.open(member) as f:
+        version = np.lib.format.read_magic(f)
+        read_header = np.lib.format.read_array_header_1_0 if version == (1, 0) \
+            else np.lib.format.read_array_header_2_0
+        shape, fortran, dtype = read_header(f)
+        if dtype.hasobject:
+            return _ArrayUnpickler(f, encoding="latin1").load()
+    with zf.open(member) as f:
+        return np.lib.format.read_array(f, allow_pickle=False)
+
+
+def _as_drawings(array, path, split):
+    """A split's array -> list of validated drawings (original dtype); ValueError naming the problem."""
+    where = f"{path}: split '{split}'"
+    if not isinstance(array, np.ndarray):
+        raise ValueError(f"{where} is a {type(array).__name__}, expected an array of drawings.")
+    if array.dtype == object:
+        if array.ndim != 1:
+            raise ValueError(f"{where} is an object array of shape {array.shape}, expected 1-D (one drawing each).")
+        drawings = list(array)
+    elif array.ndim == 3:  # all drawings of one length, stored as one block
+        drawings = list(array)
+    else:
+        raise ValueError(f"{where} has shape {array.shape} and dtype {array.dtype}; expected a 1-D object "
+                         f"array of [n, 3] drawings (or one [count, n, 3] block).")
+    for i, d in enumerate(drawings):
+        if not isinstance(d, np.ndarray):
+            raise ValueError(f"{where}, drawing {i} is a {type(d).__name__}, expected an [n, 3] array.")
+        if d.ndim != 2 or d.shape[1] != 3 or len(d) == 0 or not np.issubdtype(d.dtype, np.number):
+            raise ValueError(f"{where}, drawing {i} {S.validate_drawing(d)}.")
+    if drawings:
+        flat = np.concatenate(drawings)
+        bad = ~np.all(np.isfinite(flat), axis=1) | ((flat[:, 2] != 0) & (flat[:, 2] != 1))
+        if bad.any():
+            i = int(np.searchsorted(np.cumsum([len(d) for d in drawings]), np.flatnonzero(bad)[0], side="right"))
+            raise ValueError(f"{where}, drawing {i} {S.validate_drawing(drawings[i])}.")
+    return drawings
+
+
+def load_npz(path):
+    """Read and validate a sketch-rnn .npz -> {"train", "valid", "test": lists of [n, 3] arrays}.
+
+    ValueError (naming the file, the split and the drawing index) for: a file that is not a zip / is
+    corrupt, missing splits, wrong shapes or dtypes, NaN/inf, pen values other than 0/1, empty drawings.
+    FileNotFoundError when path does not exist.
+    """
+    if not os.path.isfile(path):
+        raise FileNotFoundError(f"Data file {path} does not exist.")
+    fix = "delete it and download it again, or re-create it (python -m data_utils.sketch_data make)"
+    try:
+        with zipfile.ZipFile(path) as zf:
+            members = {m[:-4]: m for m in zf.namelist() if m.endswith(".npy")}
+            missing = [s for s in SPLITS if s not in members]
+            if missing:
+                raise ValueError(f"{path} has no {', '.join(repr(m) for m in missing)} array (it has: "
+                                 f"{', '.join(sorted(members)) or 'nothing'}); a sketch-rnn .npz needs "
+                                 f"train, valid and test.")
+            arrays = {}
+            for split in SPLITS:
+                try:
+                    arrays[split] = _read_member(zf, members[split])
+                except (pickle.UnpicklingError, EOFError, ValueError, TypeError, AttributeError) as e:
+                    raise ValueError(f"{path}: split '{split}' cannot be read ({e}); {fix}.") from e
+    except (zipfile.BadZipFile, zlib.error, EOFError) as e:
+        raise ValueError(f"{path} is not a valid .npz (zip) file or is damaged ({e}); {fix}.") from e
+    return {split: _as_drawings(arrays[split], path, split) for split in SPLITS}
+
+
+def _object_array(drawings):
+    out = np.empty(len(drawings), dtype=object)
+    for i, d in enumerate(drawings):
+        out[i] = d
+    return out
+
+
+def write_npz(path, train, valid, test):
+    """Write a sketch-rnn .npz (atomically) that load_npz and the original loader read.
+
+    Each split is a list of stroke-3 arrays [n, 3]; they are stored as int16 when every value is an
+    integer in int16 range (the format of the published sets), else as float32. ValueError names the
+    first bad drawing.
+    """
+    splits = {}
+    for split, drawings in zip(SPLITS, (train, valid, test)):
+        drawings = [np.asarray(d) for d in drawings]
+        for i, d in enumerate(drawings):
+            problem = S.validate_drawing(d)
+            if problem:
+                raise ValueError(f"Cannot write {path}: split '{split}', drawing {i} {problem}.")
+        integral = all(np.array_equal(d, np.round(d)) and np.abs(d).max() <= np.iinfo(np.int16).max
+                       for d in drawings)
+        splits[split] = _object_array([d.astype(np.int16 if integral else np.float32) for d in drawings])
+    folder = os.path.dirname(os.path.abspath(path))
+    os.makedirs(folder, exist_ok=True)
+    fd, part = tempfile.mkstemp(prefix=f".{os.path.basename(path)}.", suffix=".part", dir=folder)
+    try:
+        with os.fdopen(fd, "wb") as f:
+            np.savez_compressed(f, **splits)
+        os.chmod(part, 0o644)  # mkstemp made it private
+        os.replace(part, path)
+    except BaseException:
+        if os.path.exists(part):
+            os.unlink(part)
+        raise
+    return path
+
+
+# ----------------------------------------------------------------------------- data sets
+
+@dataclasses.dataclass
+class SketchData:
+    """Drawings of one or more .npz files, ready for normalize() and make_dataset().
+
+    train/valid/test: lists of float32 [n, 3] drawings in data units (not normalised), dx, dy clipped
+    to [-1000, 1000], only drawings with n <= the requested max_seq_len.
+    max_seq_len: the longest kept drawing of all splits (N_max). scale_factor: the train split's std of
+    dx, dy (calculate_normalizing_scale_factor). dropped: per split, drawings longer than max_seq_len.
+    """
+    train: list
+    valid: list
+    test: list
+    max_seq_len: int
+    scale_factor: float
+    paths: list
+    dropped: dict
+
+
+def load_sketch_data(paths, max_seq_len=250, limit=LIMIT):
+    """Load, validate and combine sketch-rnn .npz files (the original's data_set list) -> SketchData.
+
+    Splits are concatenated in the order of paths. As the original DataLoader.preprocess, drawings
+    longer than max_seq_len are dropped, dx, dy are clipped to [-limit, limit] and converted to float32;
+    the scale factor is then computed on the kept training drawings.
+    """
+    if isinstance(paths, (str, os.PathLike)):
+        paths = [paths]
+    merged = {s: [] for s in SPLITS}
+    for path in paths:
+        for split, drawings in load_npz(path).items():
+            merged[split] += drawings
+    kept, dropped = {}, {}
+    for split in SPLITS:
+        kept[split] = [S.clip_offsets(d, limit) for d in merged[split] if len(d) <= max_seq_len]
+        dropped[split] = len(merged[split]) - len(kept[split])
+    if not kept["train"]:
+        raise ValueError(f"No training drawing of {', '.join(map(str, paths))} has at most max_seq_len="
+                         f"{max_seq_len} points ({dropped['train']} dropped); raise it, e.g. "
+                         f"--hparams=max_seq_len=500.")
+    longest = max(len(d) for s in SPLITS for d in kept[s])
+    return SketchData(kept["train"], kept["valid"], kept["test"], longest, S.scale_factor(kept["train"]),
+                      [str(p) for p in paths], dropped)
+
+
+def dataset_url(name, base_url=None):
+    """Download URL of data set `name` (a file stem): base_url, else $SKETCH_RNN_DATA_URL, holding
+    <name>.npz files; else the sketch-rnn-datasets repository for its sets, else QuickDraw."""
+    base = base_url or os.environ.get(URL_ENV)
+    if base:
+        return f"{base.rstrip('/')}/{urllib.parse.quote(name)}.npz"
+    if name in GITHUB_DATASETS:
+        return f"{GITHUB_URL}/{GITHUB_DATASETS[name]}"
+    return f"{QUICKDRAW_URL}/{urllib.parse.quote(name)}.npz"
+
+
+def resolve_dataset(name, data_dir="data", base_url=None, progress=True):
+    """Path of data set `name` (e.g. "cat", "The Eiffel Tower", "aaron_sheep", "cat.full"):
+    <data_dir>/<name>.npz if present, else downloaded there first (see dataset_url).
+
+    Raises ValueError for a name that is a path, DownloadError (with the URL and the manual fix) when
+    the download fails.
+    """
+    name = name.strip()
+    if name.endswith(".npz"):
+        name = name[:-4]
+    if not name or "/" in name or "\\" in name or name.startswith("."):
+        raise ValueError(f"Data set name {name!r} is not a plain name; put your .npz into --data_dir "
+                         f"and pass its file name without .npz.")
+    path = os.path.join(data_dir, name + ".npz")
+    if os.path.isfile(path):
+        return path
+    if name in ALIASES:
+        name = ALIASES[name]
+        path = os.path.join(data_dir, name + ".npz")
+        if os.path.isfile(path):
+            return path
+    url = dataset_url(name, base_url)
+    try:
+        return download(url, path, verify=load_npz, progress=progress)
+    except DownloadError as e:
+        hint = ""
+        if "HTTP 404" in str(e) and url.startswith(QUICKDRAW_URL):
+            hint = (f" '{name}' is not a QuickDraw category: names are as in https://github.com/"
+                    f"googlecreativelab/quickdraw-dataset/blob/master/categories.txt (e.g. cat, "
+                    f"'The Eiffel Tower'), or one of {', '.join(sorted(GITHUB_DATASETS) + sorted(ALIASES))}.")
+        raise DownloadError(f"Data set '{name}' is not in {data_dir}. {e}{hint}") from e
+
+
+# ----------------------------------------------------------------------------- tf.data
+
+def make_dataset(drawings, max_seq_len, batch_size, random_scale_factor=0.0, augment_stroke_prob=0.0,
+                 shuffle=True, repeat=True, seed=None):
+    """tf.data.Dataset of batches {"strokes": float32 [B, max_seq_len + 1, 5], "seq_len": int32 [B]}.
+
+    drawings: list of float32 [n, 3] stroke-3 (already normalised), n <= max_seq_len. Each batch is
+    built like the original DataLoader._get_batch_from_indices: per drawing a fresh random x/y scale
+    and point dropping (augment_strokes), then stroke-5 with the start token, padded with
+    (0, 0, 0, 0, 1); seq_len is the length after augmentation. The augmentation is redrawn every time
+    a drawing is used. shuffle: reshuffled every epoch; repeat: endless (batches may span epochs);
+    incomplete final batches are dropped. For validation/test pass shuffle=False, repeat=False and no
+    augmentation (then the batches are exactly the original's get_batch(0..num_batches-1)).
+    """
+    import tensorflow as tf
+
+    drawings = [np.asarray(d, np.float32) for d in drawings]
+    longest = max((len(d) for d in drawings), default=0)
+    if longest > max_seq_len:
+        raise ValueError(f"A drawing has {longest} points, more than max_seq_len={max_seq_len}.")
+    if len(drawings) < batch_size and not repeat:
+        raise ValueError(f"Only {len(drawings)} drawings, fewer than one batch of {batch_size}.")
+    if not drawings:
+        raise ValueError("No drawings to make a data set from.")
+    rng = np.random.default_rng(seed)
+    augment = random_scale_factor > 0 or augment_stroke_prob > 0
+
+    def build(indices):
+        batch = [drawings[i] for i in indices]
+        if augment:
+            batch = S.augment_batch(batch, random_scale_factor, augment_stroke_prob, rng)
+        return S.pad_batch(batch, max_seq_len)
+
+    def to_batch(indices):
+        strokes, seq_len = tf.numpy_function(build, [indices], [tf.float32, tf.int32], stateful=augment)
+        strokes.set_shape([batch_size, max_seq_len + 1, 5])
+        seq_len.set_shape([batch_size])
+        return {"strokes": strokes, "seq_len": seq_len}
+
+    ds = tf.data.Dataset.range(len(drawings))
+    if shuffle:
+        ds = ds.shuffle(len(drawings), seed=seed, reshuffle_each_iteration=True)
+    if repeat:
+        ds = ds.repeat()
+    return ds.batch(batch_size, drop_remainder=True).map(to_batch).prefetch(tf.data.AUTOTUNE)
+
+
+# ----------------------------------------------------------------------------- making data sets
+
+def ndjson_to_strokes(drawing, epsilon=None):
+    """A QuickDraw ndjson "drawing" (list of strokes [[x...], [y...]] or [[x...], [y...], [t...]]) ->
+    stroke-3 float32 [n, 3] with integer offsets. epsilon: RDP-simplify every stroke first (the
+    sketch-rnn QuickDraw sets used 2.0). Absolute points are rounded before differencing, so the
+    rounding error does not accumulate."""
+    lines = []
+    for k, stroke in enumerate(drawing):
+        if not isinstance(stroke, (list, tuple)) or len(stroke) < 2 or len(stroke[0]) != len(stroke[1]):
+            raise ValueError(f"stroke {k} is not [[x...], [y...]] with as many x as y")
+        line = np.column_stack([np.asarray(stroke[0], np.float64), np.asarray(stroke[1], np.float64)])
+        if epsilon:
+            line = S.rdp(line, epsilon)
+        lines.append(np.round(line))
+    return S.lines_to_strokes(lines)
+
+
+def read_ndjson(path, epsilon=None, max_drawings=None, recognized_only=False):
+    """QuickDraw ndjson file (raw or simplified) -> list of stroke-3 drawings (empty ones skipped)."""
+    out = []
+    with open(path, encoding="utf-8") as f:
+        for number, line in enumerate(f, 1):
+            if max_drawings is not None and len(out) >= max_drawings:
+                break
+            if not line.strip():
+                continue
+            try:
+                record = json.loads(line)
+                if recognized_only and not record.get("recognized", True):
+                    continue
+                strokes = ndjson_to_strokes(record["drawing"], epsilon)
+            except (json.JSONDecodeError, KeyError, TypeError, ValueError) as e:
+                raise ValueError(f"{path}, line {number}: not a QuickDraw drawing record ({e!r}).") from e
+            if len(strokes):
+                out.append(strokes)
+    return out
+
+
+def split_drawings(drawings, valid_fraction, test_fraction, seed=0):
+    """Deterministic shuffle (numpy seed) and split -> (train, valid, test) lists."""
+    order = np.random.default_rng(seed).permutation(len(drawings))
+    n_valid = int(round(len(drawings) * valid_fraction))
+    n_test = int(round(len(drawings) * test_fraction))
+    pick = [drawings[i] for i in order]
+    return pick[n_valid + n_test:], pick[:n_valid], pick[n_valid:n_valid + n_test]
+
+
+def make_npz_from_ndjson(ndjson, out, epsilon=2.0, max_drawings=None, valid_fraction=1 / 30,
+                         test_fraction=1 / 30, seed=0, recognized_only=False):
+    """ndjson -> sketch-rnn .npz; returns {"train", "valid", "test": counts}. The default split fractions
+    are those of the QuickDraw sketch-rnn sets (70000 / 2500 / 2500)."""
+    drawings = read_ndjson(ndjson, epsilon, max_drawings, recognized_only)
+    if not drawings:
+        raise ValueError(f"{ndjson} holds no drawings.")
+    train, valid, test = split_drawings(drawings, valid_fraction, test_fraction, seed)
+    write_npz(out, train, valid, test)
+    return {"train": len(train), "valid": len(valid), "test": len(test)}
+
+
+def describe(path, max_seq_len=250):
+    """Text summary of a .npz: drawings per split, lengths, scale factor."""
+    data = load_sketch_data([path], max_seq_len)
+    lines = [f"{path}"]
+    for split in SPLITS:
+        lengths = [len(d) for d in getattr(data, split)]
+        mean = np.mean(lengths) if lengths else 0.0
+        lines.append(f"  {split}: {len(lengths)} drawings (+{data.dropped[split]} longer than {max_seq_len} "
+                     f"dropped), mean length {mean:.1f}, max {max(lengths, default=0)}")
+    lines.append(f"  N_max {data.max_seq_len}, scale factor {data.scale_factor:.4f}")
+    return "\n".join(lines)
+
+
+def main(argv=None):
+    parser = argparse.ArgumentParser(prog="python -m data_utils.sketch_data",
+                                     description="Make, inspect and download sketch-rnn .npz data sets.")
+    sub = parser.add_subparsers(dest="command", required=True)
+    make = sub.add_parser("make", help="QuickDraw ndjson -> sketch-rnn .npz")
+    make.add_argument("--ndjson", required=True, help="input .ndjson (raw or simplified QuickDraw)")
+    make.add_argument("--out", required=True, help="output .npz")
+    make.add_argument("--epsilon", type=float, default=2.0, help="RDP epsilon; 0 keeps every point")
+    make.add_argument("--max_drawings", type=int, default=None, help="use at most this many drawings")
+    make.add_argument("--valid_fraction", type=float, default=1 / 30)
+    make.add_argument("--test_fraction", type=float, default=1 / 30)
+    make.add_argument("--seed", type=int, default=0, help="seed of the split's shuffle")
+    make.add_argument("--recognized_only", action="store_true", help="skip drawings with recognized=false")
+    info = sub.add_parser("info", help="summarise a sketch-rnn .npz")
+    info.add_argument("path")
+    info.add_argument("--max_seq_len", type=int, default=250)
+    get = sub.add_parser("download", help="download data sets into --data_dir")
+    get.add_argument("names", nargs="+", help="QuickDraw categories or sketch-rnn-datasets names")
+    get.add_argument("--data_dir", default="data")
+    args = parser.parse_args(argv)
+    try:
+        if args.command == "make":
+            counts = make_npz_from_ndjson(args.ndjson, args.out, args.epsilon, args.max_drawings,
+                                          args.valid_fraction, args.test_fraction, args.seed, args.recognized_only)
+            print(f"Wrote {args.out}: {counts['train']} train / {counts['valid']} valid / {counts['test']} test")
+        elif args.command == "info":
+            print(describe(args.path, args.max_seq_len))
+        else:
+            for name in args.names:
+                print(resolve_dataset(name, args.data_dir))
+    except (ValueError, OSError, DownloadError) as e:
+        print(f"error: {e}", file=sys.stderr)
+        return 1
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,151 @@
+"""Sample from a trained Sketch-RNN: python sample.py --model=sketch_rnn [--temperature 0.4] ...
+
+Modes (one at a time): plain sampling from the prior (default), --reconstruct, --interpolate,
+--complete. --export_dir writes a SavedModel and exits. Output: an SVG grid (--output).
+"""
+import os
+
+import numpy as np
+import tensorflow as tf
+
+from data_utils import sketch_data, svg
+from data_utils import strokes as strokes_lib
+from run_utils.config import load_config
+from run_utils.rundir import CONFIG_NAME, newest_run
+from run_utils.training import restore_weights
+from sketch_rnn.config import SketchRNNConfig
+from sketch_rnn.export import export_saved_model, stroke3_to_stroke5_tensor
+from sketch_rnn.model import new_model
+
+DEFAULT_TEMPERATURE = 0.4
+DEFAULT_NUM_SAMPLES = 16
+
+
+def load_trained(run_dir):
+    """(config, model with the best weights) of a finished or running training run."""
+    config = load_config(SketchRNNConfig, os.path.join(run_dir, CONFIG_NAME))
+    model = new_model(config)
+    restore_weights(model, run_dir)
+    return config, model
+
+
+def slerp(z0, z1, t):
+    """Spherical interpolation between latent vectors z0, z1 [z] at fraction t in [0, 1]."""
+    cos = np.dot(z0 / np.linalg.norm(z0), z1 / np.linalg.norm(z1))
+    omega = np.arccos(np.clip(cos, -1.0, 1.0))
+    if omega < 1e-6:
+        return (1.0 - t) * z0 + t * z1
+    return (np.sin((1.0 - t) * omega) * z0 + np.sin(t * omega) * z1) / np.sin(omega)
+
+
+class Sampler:
+    """Batched, compiled sampling and encoding of one trained model (drawings in data units)."""
+
+    def __init__(self, model, config):
+        self.model = model
+        self.config = config
+        self._generate = tf.function(model.generate, jit_compile=True, reduce_retracing=True)
+
+    def encode(self, drawings, seed=(0, 0)):
+        """List of stroke-3 arrays -> z samples [n, z_size] (mu + sigma * eps, as the original)."""
+        lengths = np.array([len(d) for d in drawings], np.int32)
+        padded = np.zeros((len(drawings), lengths.max(), 3), np.float32)
+        for i, d in enumerate(drawings):
+            padded[i, :len(d)] = d
+        strokes5 = stroke3_to_stroke5_tensor(tf.constant(padded), tf.constant(lengths), self.config.scale_factor)
+        mu, presig = self.model.encode(strokes5, tf.constant(lengths))
+        return self.model.sample_z(mu, presig, seed=tf.constant(seed)).numpy()
+
+    def decode(self, z, num, temperature, greedy=False, seed=(0, 0), prefix=None):
+        """z [num, z_size] or None -> list of num stroke-3 drawings in data units.
+        prefix: optional stroke-3 drawing fed before sampling (the same one for every sample)."""
+        prefix5 = None
+        if prefix is not None:
+            p = stroke3_to_stroke5_tensor(tf.constant(prefix[None], tf.float32), tf.constant([len(prefix)]),
+                                          self.config.scale_factor)[:, 1:]
+            prefix5 = tf.tile(p, [num, 1, 1])
+        z = None if z is None else tf.constant(z, tf.float32)
+        strokes5, lengths = self._generate(z, num, self.config.max_seq_len, temperature=float(temperature),
+                                           greedy=greedy, seed=tf.constant(seed), prefix=prefix5)
+        out = []
+        for s, n in zip(strokes5.numpy(), lengths.numpy()):
+            drawing = strokes_lib.to_normal_strokes(s[:n + 1]) if n else np.zeros((0, 3), np.float32)
+            drawing = drawing.astype(np.float32)
+            drawing[:, :2] *= self.config.scale_factor
+            out.append(drawing if prefix is None else np.concatenate([prefix, drawing]))
+        return out
+
+
+def test_drawings(flags, config, run_dir):
+    data_dir = flags.data_dir
+    if data_dir is None and os.path.exists(os.path.join(run_dir, "data_dir.txt")):
+        data_dir = open(os.path.join(run_dir, "data_dir.txt")).read().strip()
+    paths = [sketch_data.resolve_dataset(name[:-4] if name.endswith(".npz") else name, data_dir or "data")
+             for name in config.data_set]
+    test = sketch_data.load_sketch_data(paths, config.max_seq_len).test
+    if not test:
+        raise ValueError(f"The test split of {paths} is empty; --reconstruct/--interpolate/--complete need it.")
+    return test
+
+
+def pick(test, indices, default_count):
+    chosen = [int(i) for i in indices] or list(range(min(default_count, len(test))))
+    bad = [i for i in chosen if not 0 <= i < len(test)]
+    if bad:
+        raise ValueError(f"--indices {bad} out of range: the test set has {len(test)} drawings (0..{len(test) - 1}).")
+    return [test[i] for i in chosen]
+
+
+def main(flags):
+    run_dir = flags.run_dir or newest_run("sketch_rnn")
+    config, model = load_trained(run_dir)
+    if flags.export_dir:
+        print(f"SavedModel written to {export_saved_model(model, flags.export_dir)}")
+        return
+    modes = [m for m in ("reconstruct", "interpolate", "complete") if getattr(flags, m)]
+    if len(modes) > 1:
+        raise ValueError(f"Choose one of --reconstruct, --interpolate, --complete (got {', '.join(modes)}).")
+    needs_encoder = modes and modes[0] in ("reconstruct", "interpolate")
+    if needs_encoder and not config.conditional:
+        raise ValueError(f"--{modes[0]} needs a conditional model; {run_dir} was trained with conditional=False.")
+    temperature = DEFAULT_TEMPERATURE if flags.temperature is None else flags.temperature
+    if temperature <= 0:
+        raise ValueError("--temperature must be > 0; use --greedy for the deterministic mode.")
+    num = flags.num_samples or DEFAULT_NUM_SAMPLES
+    seed = (flags.seed if flags.seed is not None else np.random.randint(1 << 30), 0)
+    sampler = Sampler(model, config)
+    output = flags.output or f"sketch_rnn_{modes[0] if modes else 'samples'}.svg"
+    style = dict(color_strokes=flags.color_strokes)
+
+    if not modes:
+        z = np.random.default_rng(seed[0]).standard_normal((num, config.z_size)).astype(np.float32) \
+            if config.conditional else None
+        drawings = sampler.decode(z, num, temperature, flags.greedy, seed)
+        svg.save_grid(drawings, output, cols=int(np.ceil(np.sqrt(num))), **style)
+    elif modes[0] == "reconstruct":
+        originals = pick(test_drawings(flags, config, run_dir), flags.indices, min(num, 8))
+        z = sampler.encode(originals, seed)
+        recon = sampler.decode(z, len(originals), temperature, flags.greedy, seed)
+        pairs = [d for pair in zip(originals, recon) for d in pair]
+        captions = [c for i in range(len(originals)) for c in (f"original {i}", "reconstruction")]
+        svg.save_grid(pairs, output, cols=2, captions=captions, **style)
+    elif modes[0] == "interpolate":
+        test = test_drawings(flags, config, run_dir)
+        ends = pick(test, flags.indices[:2] or [0, 1], 2)
+        if len(ends) != 2:
+            raise ValueError("--interpolate needs exactly two --indices.")
+        z0, z1 = sampler.encode(ends, seed)
+        steps = max(2, flags.interpolation_steps)
+        z = np.stack([slerp(z0, z1, t) for t in np.linspace(0.0, 1.0, steps)]).astype(np.float32)
+        row = sampler.decode(z, steps, temperature, flags.greedy, seed)
+        svg.save_grid([ends[0], *row, ends[1]], output, cols=steps + 2,
+                      captions=["start", *[""] * steps, "end"], **style)
+    else:
+        drawing = pick(test_drawings(flags, config, run_dir), flags.indices[:1], 1)[0]
+        keep = max(1, int(round(len(drawing) * flags.complete_fraction)))
+        prefix = drawing[:keep]
+        z = np.repeat(sampler.encode([prefix], seed), num, axis=0) if config.conditional else None
+        endings = sampler.decode(z, num, temperature, flags.greedy, seed, prefix=prefix)
+        svg.save_grid([prefix, *endings], output, cols=int(np.ceil(np.sqrt(num + 1))),
+                      captions=["given start"] + [""] * num, **style)
+    print(f"Wrote {output}")

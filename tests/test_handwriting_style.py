@@ -1,0 +1,179 @@
+"""data_utils.handwriting_style: style files from IAM lines, SVG drawings and JSON strokes; CLI."""
+import json
+
+import numpy as np
+import pytest
+
+from data_utils import handwriting_style as hs
+from data_utils import iam
+
+
+def _bezier_ref(ctrl, t):
+    """Bernstein form of a Bezier curve (independent of the de Casteljau code under test)."""
+    ctrl = np.asarray(ctrl, float)
+    n = len(ctrl) - 1
+    coef = [1, 2, 1] if n == 2 else [1, 3, 3, 1]
+    return sum(c * (1 - t) ** (n - k) * t ** k * p for k, (c, p) in enumerate(zip(coef, ctrl)))
+
+
+def _corpus():
+    strokes = [np.array([[0, 0, 0], [3.5, -2.25, 1], [10, 4, 1]], np.float32),
+               np.array([[0, 0, 0], [1, 1, 1]], np.float32)]
+    return iam.Corpus(["a01-000u-01", "z01-000z-01"], ["Hi there", ""], np.array([True, False]), strokes,
+                      np.array(["train", ""]))
+
+
+def test_style_json_round_trip(tmp_path):
+    style = hs.Style(strokes=np.array([[0, 0, 0], [1.1, -2.7e-3, 0], [123456.7, 5, 1]]), text="Hi there")
+    style.save(tmp_path / "s.json")
+    with open(tmp_path / "s.json") as f:
+        assert json.load(f) == {"text": "Hi there", "strokes": [[0.0, 0.0, 0], [1.10000002, -0.00270000007, 0],
+                                                                 [123456.703, 5.0, 1]]}
+    back = hs.Style.load(tmp_path / "s.json")
+    assert back.text == "Hi there" and back.strokes.dtype == np.float32 and back.num_strokes == 1
+    np.testing.assert_array_equal(back.strokes, style.strokes)
+
+
+def test_style_errors(tmp_path):
+    with pytest.raises(ValueError, match="needs the text"):
+        hs.Style(strokes=np.zeros((2, 3)) + [0, 0, 1], text=" ")
+    with pytest.raises(ValueError, match=r"shape \[n, 3\].*got shape \[4, 2\]"):
+        hs.Style(strokes=np.zeros((4, 2)), text="a")
+    with pytest.raises(ValueError, match="1 on the last row"):
+        hs.Style(strokes=np.zeros((4, 3)), text="a")
+    with pytest.raises(FileNotFoundError, match="No style file at"):
+        hs.Style.load(tmp_path / "none.json")
+    (tmp_path / "bad.json").write_text("{text: oops")
+    with pytest.raises(ValueError, match="not a style file: it is not valid JSON"):
+        hs.Style.load(tmp_path / "bad.json")
+    (tmp_path / "list.json").write_text("[[[0, 0], [1, 1]]]")
+    with pytest.raises(ValueError, match="expected a JSON object with keys 'text' and 'strokes'"):
+        hs.Style.load(tmp_path / "list.json")
+
+
+def test_style_from_iam():
+    c = _corpus()
+    style = hs.style_from_iam(c, "a01-000u-01")
+    assert style.text == "Hi there"
+    np.testing.assert_array_equal(style.strokes, c.strokes[0])
+    with pytest.raises(ValueError, match="no usable transcription"):
+        hs.style_from_iam(c, "z01-000z-01")
+    with pytest.raises(KeyError, match="No line 'a01-000u-09'.*Lines of that form: a01-000u-01"):
+        hs.style_from_iam(c, "a01-000u-09")
+
+
+def test_parse_path_data_commands():
+    (a, b) = hs.parse_path_data("M 10 20 L 30 20 h 5 v -10 Z m 5 5 l 1,1")
+    np.testing.assert_array_equal(a, [[10, 20], [30, 20], [35, 20], [35, 10], [10, 20]])
+    np.testing.assert_array_equal(b, [[15, 25], [16, 26]])
+    (c,) = hs.parse_path_data("M0 0 10 0 10 10 H 2 V 3")  # implicit line-to after M
+    np.testing.assert_array_equal(c, [[0, 0], [10, 0], [10, 10], [2, 10], [2, 3]])
+    (d,) = hs.parse_path_data("M0 0 C 0 10 10 10 10 0 S 20 -10 20 0")
+    assert len(d) == 1 + 2 * 8
+    np.testing.assert_allclose(d[4], _bezier_ref([[0, 0], [0, 10], [10, 10], [10, 0]], 0.5))
+    # S reflects the previous second control point (10, 10) about (10, 0): first control (10, -10).
+    np.testing.assert_allclose(d[12], _bezier_ref([[10, 0], [10, -10], [20, -10], [20, 0]], 0.5))
+    (e,) = hs.parse_path_data("m 1 1 q 4 10 8 0 t 8 0")
+    np.testing.assert_allclose(e[4], _bezier_ref([[1, 1], [5, 11], [9, 1]], 0.5))
+    np.testing.assert_allclose(e[12], _bezier_ref([[9, 1], [13, -9], [17, 1]], 0.5))
+    (f,) = hs.parse_path_data("M 0 0 A 5 5 0 0 1 10 0")  # arc -> its end point
+    np.testing.assert_array_equal(f, [[0, 0], [10, 0]])
+    with pytest.raises(ValueError, match="must start with 'M'"):
+        hs.parse_path_data("L 10 10")
+    with pytest.raises(ValueError, match="'L' needs 2 numbers"):
+        hs.parse_path_data("M 0 0 L 5")
+    with pytest.raises(ValueError, match="unexpected 'X"):
+        hs.parse_path_data("M 0 0 X 1 2")
+
+
+SVG = """<svg xmlns="http://www.w3.org/2000/svg" width="200" height="100">
+  <defs><path d="M 0 0 L 999 999"/></defs>
+  <g transform="translate(100, 0) scale(2)">
+    <path d="M0 0 L 0 25 M 5 0 L 5 50"/>
+  </g>
+  <polyline points="20,0 30,100"/>
+</svg>"""
+
+
+def test_style_from_svg(tmp_path):
+    path = tmp_path / "drawing.svg"
+    path.write_text(SVG)
+    style = hs.style_from_svg(str(path), "hi", target_height=580.0, step=None)
+    # Absolute y-down points: (100,0) (100,50) | (110,0) (110,100) | (20,0) (30,100); scale 5.8.
+    want = np.array([[0, 0, 0], [0, -50, 1], [10, 50, 0], [0, -100, 1], [-90, 100, 0], [10, -100, 1]]) * [5.8, 5.8, 1]
+    np.testing.assert_allclose(style.strokes, want, rtol=1e-6)
+    dense = hs.style_from_svg(SVG, "hi")  # the SVG text itself; default resampling
+    xy = np.cumsum(dense.strokes[:, :2], axis=0)
+    assert dense.num_strokes == 3 and np.ptp(xy[:, 1]) == pytest.approx(hs.IAM_LINE_HEIGHT, rel=1e-5)
+    inside = np.ones(len(xy), bool)
+    inside[np.flatnonzero(dense.strokes[:, 2])[:-1] + 1] = False  # rows that jump to a new stroke
+    inside[0] = False
+    steps = np.hypot(*dense.strokes[inside, :2].T)
+    assert steps.max() <= hs.IAM_POINT_STEP + 1e-3 and steps.min() > hs.IAM_POINT_STEP * 0.9
+    from_d = hs.style_from_svg("M0 0 L 0 25 M 5 0 L 5 50", "hi", step=None)
+    np.testing.assert_allclose(from_d.strokes, style.strokes[:4], rtol=1e-6)  # same shape, same height
+
+
+def test_style_from_svg_errors(tmp_path):
+    (tmp_path / "broken.svg").write_text("<svg><path d='M 0 0'")
+    with pytest.raises(ValueError, match="Could not parse .*broken.svg as SVG"):
+        hs.style_from_svg(str(tmp_path / "broken.svg"), "hi")
+    with pytest.raises(ValueError, match="has no strokes"):
+        hs.style_from_svg('<svg xmlns="http://www.w3.org/2000/svg"><rect width="5"/></svg>', "hi")
+    with pytest.raises(ValueError, match="has no strokes"):
+        hs.style_from_svg('<svg><path d=""/></svg>', "hi")
+    with pytest.raises(ValueError, match="needs the text"):
+        hs.style_from_svg(SVG, "")
+    with pytest.raises(FileNotFoundError, match="No SVG file at"):
+        hs.style_from_svg(str(tmp_path / "missing.svg"), "hi")
+    with pytest.raises(ValueError, match="zero height"):
+        hs.style_from_svg("M 0 0 L 10 0", "hi")
+
+
+def test_style_from_json_strokes(tmp_path):
+    strokes = [[[0, 0], [0, 10]], [], [[5, 0], [5, 20, 123.0]]]
+    style = hs.style_from_json_strokes(strokes, "ok", target_height=None, step=None)
+    np.testing.assert_array_equal(style.strokes, [[0, 0, 0], [0, -10, 1], [5, 10, 0], [0, -20, 1]])
+    up = hs.style_from_json_strokes(strokes, "ok", y_down=False, target_height=None, step=None)
+    np.testing.assert_array_equal(up.strokes[:, 1], [0, 10, -10, 20])
+    (tmp_path / "s.json").write_text(json.dumps(strokes))
+    scaled = hs.style_from_json_strokes(str(tmp_path / "s.json"), "ok", step=None)
+    np.testing.assert_allclose(scaled.strokes, style.strokes * [29, 29, 1], rtol=1e-6)  # height 20 -> 580
+    style.save(tmp_path / "style.json")
+    with pytest.raises(ValueError, match="already a style file"):
+        hs.style_from_json_strokes(str(tmp_path / "style.json"), "ok")
+    with pytest.raises(ValueError, match="stroke 1 is not a list of"):
+        hs.style_from_json_strokes([[[0, 0]], [[1]]], "ok")
+    with pytest.raises(ValueError, match="must hold a JSON list of strokes"):
+        hs.style_from_json_strokes({"points": []}, "ok")
+    with pytest.raises(ValueError, match="no points"):
+        hs.style_from_json_strokes([[], []], "ok")
+    (tmp_path / "bad.json").write_text("[[0, 0]")
+    with pytest.raises(ValueError, match="Could not parse .*bad.json as JSON"):
+        hs.style_from_json_strokes(str(tmp_path / "bad.json"), "ok")
+
+
+def test_cli(tmp_path, capsys):
+    (tmp_path / "s.json").write_text(json.dumps([[[0, 0], [0, 10]], [[5, 0], [5, 20]]]))
+    out = tmp_path / "style.json"
+    hs.main(["--from_json", str(tmp_path / "s.json"), "--text", "ok", "--out", str(out)])
+    assert f"Wrote {out}: 'ok'" in capsys.readouterr().out
+    want = hs.style_from_json_strokes(str(tmp_path / "s.json"), "ok")
+    np.testing.assert_array_equal(hs.Style.load(out).strokes, want.strokes)
+    (tmp_path / "d.svg").write_text(SVG)
+    hs.main(["--from_svg", str(tmp_path / "d.svg"), "--text", "hi", "--out", str(out)])
+    assert hs.Style.load(out).num_strokes == 3
+    with pytest.raises(SystemExit):
+        hs.main(["--from_svg", str(tmp_path / "d.svg"), "--out", str(out)])
+    assert "--text is required" in capsys.readouterr().err
+    # --from_iam with a tiny pre-parsed corpus file
+    npz = tmp_path / "iamondb_lines.npz"
+    np.savez(npz, line_ids=np.array(["a01-000u-01"]), texts=np.array(["Hi"]), text_ok=np.array([True]),
+             offsets=np.array([0, 3]), xy=np.array([[0, 0], [4, 2], [5, 9]], np.int16),
+             pen_up=np.array([0, 1, 1], np.uint8))
+    hs.main(["--from_iam", "a01-000u-01", "--data_dir", str(npz), "--out", str(out)])
+    got = hs.Style.load(out)
+    assert got.text == "Hi"
+    np.testing.assert_array_equal(got.strokes, [[0, 0, 0], [4, -2, 1], [1, -7, 1]])
+    with pytest.raises(SystemExit, match="No line 'a01-000u-07'"):
+        hs.main(["--from_iam", "a01-000u-07", "--data_dir", str(npz), "--out", str(out)])

@@ -1,0 +1,161 @@
+"""Sketch-RNN end to end: CLI training for a few steps, every sampling mode, the SavedModel."""
+import os
+import subprocess
+import sys
+import textwrap
+import types
+import xml.etree.ElementTree as ET
+
+import numpy as np
+import pytest
+
+from tests.conftest import ROOT
+
+TINY_HPARAMS = "enc_rnn_size=8,dec_rnn_size=12,z_size=4,num_mixture=2,batch_size=5"
+
+
+def random_drawing(rng, n):
+    d = np.zeros((n, 3), np.int16)
+    d[:, :2] = rng.integers(-20, 21, size=(n, 2))
+    d[:, 2] = rng.random(n) < 0.2
+    d[-1, 2] = 1
+    return d
+
+
+def write_tiny_npz(path, rng):
+    def split(k):
+        arr = np.empty(k, dtype=object)
+        for i in range(k):
+            arr[i] = random_drawing(rng, int(rng.integers(5, 16)))
+        return arr
+    np.savez(path, train=split(20), valid=split(10), test=split(10))
+
+
+@pytest.fixture(scope="module")
+def trained_run(tmp_path_factory):
+    """Train 4 steps through the real CLI; returns (run_dir, data_dir)."""
+    tmp = tmp_path_factory.mktemp("sketch_cli")
+    data_dir = tmp / "data"
+    data_dir.mkdir()
+    write_tiny_npz(data_dir / "tiny.npz", np.random.default_rng(0))
+    run_dir = tmp / "run"
+    result = subprocess.run(
+        [sys.executable, "train.py", "--model=sketch_rnn", "--category=tiny", f"--data_dir={data_dir}",
+         f"--log_root={run_dir}", "--num_steps=4", "--save_every=2", f"--hparams={TINY_HPARAMS}", "--seed=1"],
+        cwd=ROOT, capture_output=True, text=True, timeout=300)
+    assert result.returncode == 0, result.stdout + result.stderr
+    return run_dir, data_dir
+
+
+def svg_polylines(path):
+    tree = ET.parse(path)
+    return [e for e in tree.iter() if e.tag.endswith("polyline") or e.tag.endswith("path")]
+
+
+def test_training_writes_run_directory(trained_run):
+    run_dir, _ = trained_run
+    names = set(os.listdir(run_dir))
+    assert {"config.json", "checkpoints", "best.weights.h5", "logs", "saved_model"} <= names
+    import json
+    config = json.load(open(run_dir / "config.json"))
+    assert config["dec_rnn_size"] == 12 and config["data_set"] == ["tiny.npz"]
+    assert config["scale_factor"] > 1.0  # offsets of up to 20 units: std well above 1
+    assert config["max_seq_len"] <= 15
+
+
+def test_cli_sample_writes_parseable_svg(trained_run, tmp_path):
+    run_dir, _ = trained_run
+    out = tmp_path / "s.svg"
+    result = subprocess.run(
+        [sys.executable, "sample.py", "--model=sketch_rnn", f"--run_dir={run_dir}", f"--output={out}",
+         "--num_samples=4", "--seed=3", "--temperature=0.5", "--color_strokes"],
+        cwd=ROOT, capture_output=True, text=True, timeout=300)
+    assert result.returncode == 0, result.stderr
+    assert svg_polylines(out), "the SVG has no drawn strokes"
+    assert "WARNING" not in result.stderr and "cuda" not in result.stderr.lower()
+
+
+def sample_flags(run_dir, output, **kw):
+    base = dict(run_dir=str(run_dir), output=str(output), export_dir=None, data_dir=None, temperature=0.3,
+                num_samples=3, seed=5, greedy=False, color_strokes=False, reconstruct=False, interpolate=False,
+                complete=False, indices=[], interpolation_steps=4, complete_fraction=0.5)
+    base.update(kw)
+    return types.SimpleNamespace(**base)
+
+
+@pytest.mark.parametrize("mode,cells", [("reconstruct", 4), ("interpolate", 6), ("complete", 4)])
+def test_sampling_modes_write_grids(trained_run, tmp_path, mode, cells):
+    from sketch_rnn import sample
+    run_dir, _ = trained_run
+    out = tmp_path / f"{mode}.svg"
+    flags = sample_flags(run_dir, out, **{mode: True}, indices=["0", "1"] if mode == "reconstruct" else [])
+    sample.main(flags)
+    groups = [g for g in ET.parse(out).iter() if g.tag.endswith("}g")]
+    assert len(groups) == cells
+
+
+def test_bad_indices_and_mode_combinations_are_explained(trained_run, tmp_path):
+    from sketch_rnn import sample
+    run_dir, _ = trained_run
+    with pytest.raises(ValueError, match="out of range"):
+        sample.main(sample_flags(run_dir, tmp_path / "x.svg", reconstruct=True, indices=["99"]))
+    with pytest.raises(ValueError, match="Choose one of"):
+        sample.main(sample_flags(run_dir, tmp_path / "x.svg", reconstruct=True, complete=True))
+    with pytest.raises(ValueError, match="temperature"):
+        sample.main(sample_flags(run_dir, tmp_path / "x.svg", temperature=0.0))
+
+
+def test_missing_run_and_checkpoint_errors(tmp_path):
+    from run_utils.training import CheckpointError
+    from sketch_rnn import sample
+    with pytest.raises(FileNotFoundError, match="config"):
+        sample.main(sample_flags(tmp_path / "nothing", tmp_path / "x.svg"))
+    empty = tmp_path / "empty"
+    empty.mkdir()
+    from run_utils.config import save_config
+    from sketch_rnn.config import SketchRNNConfig
+    save_config(SketchRNNConfig(dec_rnn_size=4, enc_rnn_size=4, z_size=2, num_mixture=1, max_seq_len=5),
+                str(empty / "config.json"))
+    with pytest.raises(CheckpointError, match="No checkpoint"):
+        sample.main(sample_flags(empty, tmp_path / "x.svg"))
+
+
+def test_rerun_without_resume_refuses_and_resume_continues(trained_run):
+    run_dir, data_dir = trained_run
+    base = [sys.executable, "train.py", "--model=sketch_rnn", "--category=tiny", f"--data_dir={data_dir}",
+            f"--log_root={run_dir}", f"--hparams={TINY_HPARAMS}"]
+    refused = subprocess.run(base + ["--num_steps=6"], cwd=ROOT, capture_output=True, text=True, timeout=300)
+    assert refused.returncode != 0 and "--resume" in refused.stderr
+    resumed = subprocess.run(base + ["--num_steps=6", "--save_every=2", "--resume"], cwd=ROOT,
+                             capture_output=True, text=True, timeout=300)
+    assert resumed.returncode == 0, resumed.stderr
+    assert "Resumed from" in resumed.stdout and "at step 4" in resumed.stdout
+    assert os.path.exists(run_dir / "checkpoints" / "ckpt-6.index")
+
+
+def test_saved_model_loads_without_project_code(trained_run, tmp_path):
+    run_dir, _ = trained_run
+    script = textwrap.dedent(f"""
+        import os, sys
+        os.environ["TF_CPP_MIN_LOG_LEVEL"] = "3"
+        sys.path = [p for p in sys.path if os.path.abspath(p or ".") != {ROOT!r}]
+        import numpy as np, tensorflow as tf
+        m = tf.saved_model.load({str(run_dir / "saved_model")!r})
+        out = m.sample(num_samples=tf.constant(3), temperature=tf.constant(0.5), seed=tf.constant([1, 2]))
+        s, n = out["strokes"].numpy(), out["lengths"].numpy()
+        assert s.shape[0] == 3 and s.shape[2] == 3, s.shape
+        assert np.all(n <= s.shape[1])
+        for row, k in zip(s, n):
+            assert np.all(row[k:] == 0)
+            assert set(np.unique(row[:k, 2])) <= {{0.0, 1.0}}
+        drawing = np.array([[[5, 3, 0], [2, -4, 1], [7, 1, 1]]], np.float32)
+        enc = m.encode(strokes=tf.constant(drawing), lengths=tf.constant([3]))
+        assert enc["mu"].shape == (1, 4) and np.all(enc["sigma"].numpy() > 0)
+        dec = m.signatures["decode"](z=enc["mu"], temperature=tf.constant(0.1), seed=tf.constant([0, 0]))
+        assert dec["strokes"].shape[0] == 1
+        print("ok", "sketch_rnn" in sys.modules)
+    """)
+    result = subprocess.run([sys.executable, "-c", script], cwd=tmp_path, capture_output=True, text=True,
+                            timeout=300, env={**os.environ, "PYTHONPATH": ""})
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.strip().endswith("ok False")
