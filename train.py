@@ -3,15 +3,12 @@
 Only parses flags and dispatches to <model>.train.main(FLAGS); every model's own flags live in
 <model>/cli_flags.py.
 """
-import importlib
-
 from absl import app, flags
 
 from char_rnn import cli_flags as char_rnn_flags
 from handwriting import cli_flags as handwriting_flags
+from run_utils.cli import MODELS, dispatch
 from sketch_rnn import cli_flags as sketch_rnn_flags
-
-MODELS = ("sketch_rnn", "handwriting", "char_rnn")
 
 flags.DEFINE_enum("model", "sketch_rnn", MODELS, "Which model to train.")
 flags.DEFINE_string("data_dir", None, "Where the training data is (each model says what it expects).")
@@ -29,11 +26,7 @@ FLAGS = flags.FLAGS
 
 
 def main(argv):
-    if len(argv) > 1:
-        raise app.UsageError(f"Unexpected arguments: {argv[1:]}")
-    from run_utils.quiet import silence_tensorflow
-    silence_tensorflow()
-    importlib.import_module(f"{FLAGS.model}.train").main(FLAGS)
+    dispatch(argv, FLAGS, "train")
 
 
 if __name__ == "__main__":
