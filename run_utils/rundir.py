@@ -12,7 +12,8 @@ def default_run_dir(model, dataset, root=RUNS_ROOT):
 
 def newest_run(model, root=RUNS_ROOT):
     """The run directory of `model` whose files were written last; a clear error if none exists."""
-    candidates = glob.glob(os.path.join(root, model, "**", CONFIG_NAME), recursive=True)
+    candidates = [p for p in glob.glob(os.path.join(root, model, "**", CONFIG_NAME), recursive=True)
+                  if "saved_model" not in p.split(os.sep)]  # exported copies are not runs
     if not candidates:
         raise FileNotFoundError(
             f"No trained {model} run found under {os.path.join(root, model)}. "

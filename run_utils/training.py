@@ -8,6 +8,7 @@ validation runs at its end, then a checkpoint is written. The step counter is th
 import json
 import math
 import os
+import signal
 import sys
 
 import tensorflow as tf
@@ -114,6 +115,7 @@ def fit_resumable(model, train_ds, valid_ds, run_dir, num_steps, save_every,
     tensorboard = keras.callbacks.TensorBoard(os.path.join(run_dir, "logs"), update_freq=max(1, save_every // 10))
     first_round = step // save_every
     rounds = first_round + math.ceil((num_steps - step) / save_every)
+    previous_handler = signal.signal(signal.SIGTERM, _raise_keyboard_interrupt)
     try:
         return model.fit(
             train_ds,
@@ -132,3 +134,10 @@ def fit_resumable(model, train_ds, valid_ds, run_dir, num_steps, save_every,
         print(f"\nInterrupted at step {step}; checkpoint saved to {path}. "
               "Run the same command with --resume to continue.", flush=True)
         raise SystemExit(130)
+    finally:
+        signal.signal(signal.SIGTERM, previous_handler)
+
+
+def _raise_keyboard_interrupt(signum, frame):
+    """SIGTERM (kill, a scheduler's stop) is handled like Ctrl-C: checkpoint, then exit."""
+    raise KeyboardInterrupt

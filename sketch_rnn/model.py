@@ -166,7 +166,7 @@ class SketchRNN(keras.Model):
     def _report(self, losses):
         for name, value in losses.items():
             self.trackers[name].update_state(value)
-        return {name: t.result() for name, t in self.trackers.items()}
+        return {name: self.trackers[name].result() for name in losses}
 
     def train_step(self, data):
         step = self.optimizer.iterations

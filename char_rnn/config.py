@@ -1,0 +1,39 @@
+"""Char-RNN hyperparameters (override with --hparams="k=v,k=v").
+
+The SeedBank char-rnn builds embedding -> MultiRNNCell of LSTMCells, each wrapped in a
+DropoutWrapper on its output -> a fully connected layer to the character logits, with the mean
+per-character cross-entropy as loss. The seed does not give its sizes or optimizer; the defaults
+below are this package's choice (2 x 512 LSTM, sequence 100, batch 64, Adam 2e-3, gradient norm
+clipped at 5).
+"""
+import dataclasses
+
+
+@dataclasses.dataclass
+class CharRNNConfig:
+    data_path: str = ""             # the text file or folder trained on (filled in by train.py)
+    vocab_size: int = 0             # characters in the vocabulary (filled in from the training split)
+    valid_fraction: float = 0.1     # the last this fraction of the text is the validation split
+    num_steps: int = 20000          # total optimizer steps (the CLI's --num_steps overrides)
+    save_every: int = 500           # validate and checkpoint every this many steps
+    seq_length: int = 100           # characters per training window (truncated BPTT length)
+    batch_size: int = 64
+    embedding_size: int = 128       # character embedding width
+    rnn_size: int = 512             # LSTM units per layer
+    num_layers: int = 2
+    dropout: float = 0.1            # drop rate on each LSTM layer's output (DropoutWrapper output_keep = 1 - dropout)
+    learning_rate: float = 0.002    # Adam
+    decay_rate: float = 1.0         # learning rate x decay_rate per step (1.0 = constant)
+    grad_clip_norm: float = 5.0     # gradients clipped by global norm; 0 = no clipping
+
+    def __post_init__(self):
+        if not 0.0 <= self.dropout < 1.0:
+            raise ValueError(f"dropout is a drop rate in [0, 1); got {self.dropout}.")
+        if not 0.0 <= self.valid_fraction < 1.0:
+            raise ValueError(f"valid_fraction must be in [0, 1); got {self.valid_fraction}.")
+        for name in ("seq_length", "batch_size", "embedding_size", "rnn_size", "num_layers",
+                     "num_steps", "save_every"):
+            if getattr(self, name) < 1:
+                raise ValueError(f"{name} must be a positive integer; got {getattr(self, name)}.")
+        if self.learning_rate <= 0 or self.grad_clip_norm < 0 or not 0.0 < self.decay_rate <= 1.0:
+            raise ValueError("learning_rate must be > 0, decay_rate in (0, 1] and grad_clip_norm >= 0.")

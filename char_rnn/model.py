@@ -1,0 +1,127 @@
+"""The char-RNN: character embedding -> stacked LSTM with output dropout -> logits over characters.
+
+Training is teacher-forced on windows (inputs [B, T] ids, targets = inputs shifted by one);
+the loss is the mean per-character cross-entropy in nats, also reported in bits per character.
+Sampling feeds a prime string, then carries the LSTM states across steps inside one
+tf.while_loop, batched over samples, with temperature, top-k and greedy choice.
+"""
+import math
+
+import keras
+import tensorflow as tf
+
+LN2 = math.log(2.0)
+
+
+def char_cross_entropy(targets, logits):
+    """Per-character negative log-likelihood in nats: targets [B, T] int, logits [B, T, V] -> [B, T]."""
+    return tf.nn.sparse_softmax_cross_entropy_with_logits(labels=tf.cast(targets, tf.int32), logits=logits)
+
+
+def choose_next(logits, temperature, top_k, greedy, seed):
+    """Pick next characters from logits [B, V]: the argmax where `greedy`, else a sample of
+    softmax(logits / temperature) restricted to the top_k most likely (top_k <= 0: all).
+    temperature, top_k, greedy: scalars (tensors allowed); seed [2] int32. Returns [B] int32."""
+    logits = logits / tf.cast(temperature, logits.dtype)
+    vocab = tf.shape(logits)[-1]
+    k = tf.cast(top_k, tf.int32)
+    k = tf.where(k > 0, tf.minimum(k, vocab), vocab)
+    kth_largest = tf.gather(tf.sort(logits, axis=-1, direction="DESCENDING"), k - 1, axis=-1)
+    logits = tf.where(logits < kth_largest[:, None], tf.constant(-1e9, logits.dtype), logits)
+    sampled = tf.cast(tf.random.stateless_categorical(logits, 1, seed)[:, 0], tf.int32)
+    return tf.where(tf.cast(greedy, tf.bool), tf.argmax(logits, axis=-1, output_type=tf.int32), sampled)
+
+
+class CharRNN(keras.Model):
+    def __init__(self, config, **kwargs):
+        super().__init__(**kwargs)
+        if config.vocab_size < 1:
+            raise ValueError("config.vocab_size is not set; train.py fills it in from the training text.")
+        self.config = config
+        c = config
+        self.embedding = keras.layers.Embedding(c.vocab_size, c.embedding_size, name="embedding")
+        self.lstms = [keras.layers.LSTM(c.rnn_size, return_sequences=True, return_state=True, name=f"lstm_{i}")
+                      for i in range(c.num_layers)]
+        self.dropouts = [keras.layers.Dropout(c.dropout, name=f"dropout_{i}") for i in range(c.num_layers)]
+        self.output_layer = keras.layers.Dense(c.vocab_size, name="logits")
+        self.trackers = {"loss": keras.metrics.Mean(name="loss"), "bpc": keras.metrics.Mean(name="bpc")}
+
+    @property
+    def metrics(self):
+        return list(self.trackers.values())
+
+    def call(self, inputs, initial_state=None, training=False, return_state=False):
+        """inputs [B, T] int ids -> logits [B, T, vocab_size]; with return_state also the final
+        states, a list of num_layers [h, c] pairs, each [B, rnn_size]. initial_state: such a list
+        (None: zeros)."""
+        x = self.embedding(inputs)
+        states = []
+        for i, (lstm, dropout) in enumerate(zip(self.lstms, self.dropouts)):
+            x, h, c = lstm(x, initial_state=None if initial_state is None else initial_state[i], training=training)
+            x = dropout(x, training=training)
+            states.append([h, c])
+        logits = self.output_layer(x)
+        return (logits, states) if return_state else logits
+
+    def _report(self, nll):
+        """Update the trackers with per-character NLL [B, T] (weighted by characters, so a short
+        last validation batch counts exactly)."""
+        count = tf.cast(tf.size(nll), tf.float32)
+        mean = tf.reduce_mean(nll)
+        self.trackers["loss"].update_state(mean, sample_weight=count)
+        self.trackers["bpc"].update_state(mean / LN2, sample_weight=count)
+        return {name: t.result() for name, t in self.trackers.items()}
+
+    def train_step(self, data):
+        inputs, targets = data
+        with tf.GradientTape() as tape:
+            nll = char_cross_entropy(targets, self(inputs, training=True))
+            loss = tf.reduce_mean(nll)
+        grads = tape.gradient(loss, self.trainable_variables)
+        if self.config.grad_clip_norm > 0:
+            grads, _ = tf.clip_by_global_norm(grads, self.config.grad_clip_norm)
+        self.optimizer.apply_gradients(zip(grads, self.trainable_variables))
+        return self._report(nll)
+
+    def test_step(self, data):
+        inputs, targets = data
+        return self._report(char_cross_entropy(targets, self(inputs, training=False)))
+
+    def step(self, ids, states):
+        """One character per sample: ids [B] int, states (as in call) -> (logits [B, V], new states)."""
+        x = self.embedding(ids)
+        new_states = []
+        for lstm, state in zip(self.lstms, states):
+            x, state = lstm.cell(x, state, training=False)
+            new_states.append(list(state))
+        return self.output_layer(x), new_states
+
+    def generate(self, prime, length, temperature=1.0, top_k=0, greedy=False, seed=(0, 0)):
+        """Continue `prime` [B, P] int ids (P >= 1) by `length` characters in one tf.while_loop
+        (wrap the caller in tf.function). The LSTM states after the prime are carried from step
+        to step. Returns ids [B, length] int32 (the prime not included)."""
+        logits, states = self(prime, return_state=True)
+        seed = tf.cast(tf.convert_to_tensor(seed), tf.int32)
+        batch = tf.shape(prime)[0]
+
+        def body(t, logits, states, out):
+            step_seed = tf.stack([seed[0], seed[1] + t])
+            ids = choose_next(logits, temperature, top_k, greedy, step_seed)
+            out = out.write(t, ids)
+            logits, states = self.step(ids, states)
+            return t + 1, logits, states, out
+
+        out = tf.TensorArray(tf.int32, size=length, element_shape=tf.TensorShape([None]))
+        _, _, _, out = tf.while_loop(lambda t, *_: t < length, body,
+                                     (tf.constant(0), logits[:, -1], states, out))
+        return tf.reshape(tf.transpose(out.stack()), [batch, length])
+
+
+def build_model(config, jit_compile=False):
+    """A compiled, built CharRNN with Adam, learning rate config.learning_rate x decay_rate^step.
+    XLA is off by default: on CPU the XLA-compiled LSTM loop measured 1.8x slower (bench notes)."""
+    model = CharRNN(config)
+    model(tf.zeros([1, 2], tf.int32))
+    lr = keras.optimizers.schedules.ExponentialDecay(config.learning_rate, decay_steps=1, decay_rate=config.decay_rate)
+    model.compile(optimizer=keras.optimizers.Adam(lr), jit_compile=jit_compile)
+    return model

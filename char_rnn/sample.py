@@ -1,0 +1,86 @@
+"""Sample text from a trained char-RNN:
+python sample.py --model=char_rnn --prime "ROMEO:" --temperature 0.8 --length 1000 [--top_k 10]
+[--greedy] [--num_samples 3] [--seed 1] [--output out.txt] [--export_dir dir].
+
+Without --run_dir the newest char_rnn run is used. --export_dir writes a SavedModel and exits.
+Every sample starts with the prime; samples go to --output (a UTF-8 text file) or stdout.
+"""
+import os
+import warnings
+
+import numpy as np
+import tensorflow as tf
+
+from char_rnn.config import CharRNNConfig
+from char_rnn.export import export_saved_model
+from char_rnn.model import build_model
+from char_rnn.train import VOCAB_NAME
+from data_utils.text import Vocabulary
+from run_utils.config import load_config
+from run_utils.rundir import CONFIG_NAME, newest_run
+from run_utils.training import restore_weights
+
+DEFAULT_TEMPERATURE = 1.0
+DEFAULT_NUM_SAMPLES = 1
+
+
+def load_trained(run_dir):
+    """(config, vocabulary, model with the best weights) of a finished or running training run."""
+    config = load_config(CharRNNConfig, os.path.join(run_dir, CONFIG_NAME))
+    vocabulary = Vocabulary.load(os.path.join(run_dir, VOCAB_NAME))
+    model = build_model(config)
+    with warnings.catch_warnings():  # best.weights.h5 also holds optimizer slots sampling has no use for
+        warnings.filterwarnings("ignore", message="Skipping variable loading for optimizer")
+        restore_weights(model, run_dir)
+    return config, vocabulary, model
+
+
+class Sampler:
+    """Batched sampling of one trained model in a single compiled tf.function (one trace per
+    prime length at most; all other arguments are tensors)."""
+
+    def __init__(self, model, vocabulary):
+        self.model = model
+        self.vocabulary = vocabulary
+        self._generate = tf.function(model.generate, reduce_retracing=True)
+
+    def sample(self, prime, length, num_samples=1, temperature=1.0, top_k=0, greedy=False, seed=0):
+        """num_samples strings, each the prime followed by `length` generated characters.
+        Raises UnknownCharacterError if the prime has characters outside the vocabulary."""
+        if not prime:
+            raise ValueError("The prime is empty; give at least one character (--prime).")
+        if length < 0 or num_samples < 1:
+            raise ValueError(f"--length must be >= 0 and --num_samples >= 1; got {length} and {num_samples}.")
+        if not greedy and temperature <= 0:
+            raise ValueError("--temperature must be > 0; use --greedy for the most likely continuation.")
+        ids = np.tile(self.vocabulary.encode(prime)[None], (num_samples, 1))
+        out = self._generate(tf.constant(ids), tf.constant(length, tf.int32),
+                             temperature=tf.constant(temperature if temperature > 0 else 1.0, tf.float32),
+                             top_k=tf.constant(top_k, tf.int32), greedy=tf.constant(greedy),
+                             seed=tf.constant([seed, 0], tf.int32))
+        return [prime + self.vocabulary.decode(row) for row in out.numpy()]
+
+
+def main(flags):
+    run_dir = flags.run_dir or newest_run("char_rnn")
+    config, vocabulary, model = load_trained(run_dir)
+    if flags.export_dir:
+        print(f"SavedModel written to {export_saved_model(model, vocabulary, flags.export_dir)}")
+        return
+    prime = flags.prime
+    if prime is None:
+        prime = "\n" if "\n" in vocabulary.index else vocabulary.chars[0]
+    temperature = DEFAULT_TEMPERATURE if flags.temperature is None else flags.temperature
+    greedy = bool(getattr(flags, "greedy", False))
+    seed = flags.seed if flags.seed is not None else int(np.random.randint(1 << 30))
+    texts = Sampler(model, vocabulary).sample(prime, flags.length, flags.num_samples or DEFAULT_NUM_SAMPLES,
+                                              temperature, flags.top_k, greedy, seed)
+    body = texts[0] if len(texts) == 1 else "".join(
+        f"===== sample {i + 1} =====\n{t}\n" for i, t in enumerate(texts))
+    if flags.output:
+        os.makedirs(os.path.dirname(os.path.abspath(flags.output)), exist_ok=True)
+        with open(flags.output, "w", encoding="utf-8") as f:
+            f.write(body)
+        print(f"Wrote {len(texts)} sample(s) of {flags.length} characters to {flags.output}")
+    else:
+        print(body)

@@ -1,0 +1,112 @@
+"""Train the char-RNN: python train.py --model=char_rnn --data_dir=path/to/text_or_folder [--hparams=...].
+
+The run directory (default runs/char_rnn/<file or folder name>) gets config.json, vocab.json
+(built from the training split), checkpoints, best.weights.h5, TensorBoard logs and saved_model/.
+"""
+import dataclasses
+import os
+import time
+
+import keras
+
+from char_rnn.config import CharRNNConfig
+from char_rnn.export import export_saved_model
+from char_rnn.model import build_model
+from data_utils import text_corpus
+from data_utils.text import Vocabulary
+from run_utils.config import apply_hparams, load_config, save_config
+from run_utils.rundir import CONFIG_NAME, default_run_dir
+from run_utils.training import check_resume, fit_resumable, restore_weights
+
+VOCAB_NAME = "vocab.json"
+
+
+class Throughput(keras.callbacks.Callback):
+    """Prints training characters per second of each round, timed from the end of its first
+    step (so tracing, validation and checkpointing are left out)."""
+
+    def __init__(self, chars_per_step):
+        super().__init__()
+        self.chars_per_step = chars_per_step
+        self.seconds = 0.0
+        self.steps = 0
+
+    def on_epoch_begin(self, epoch, logs=None):
+        self._start, self._round_steps = None, 0
+
+    def on_train_batch_end(self, batch, logs=None):
+        now = time.perf_counter()
+        if self._start is None:
+            self._start = now
+        else:
+            self._last, self._round_steps = now, self._round_steps + 1
+
+    def on_epoch_end(self, epoch, logs=None):
+        if self._round_steps:
+            seconds = self._last - self._start
+            self.seconds += seconds
+            self.steps += self._round_steps
+            print(f"training throughput: {self._round_steps * self.chars_per_step / seconds:.0f} chars/s this round, "
+                  f"{self.steps * self.chars_per_step / self.seconds:.0f} chars/s overall", flush=True)
+
+
+def prepare(flags):
+    """Resolve config, text and vocabulary. Returns (config, vocabulary, train_ids, valid_ids, run_dir)."""
+    config = apply_hparams(CharRNNConfig(), flags.hparams)
+    if not flags.data_dir and not flags.log_root:
+        raise ValueError("--data_dir is required: a UTF-8 text file or a folder of text files.")
+    run_dir = flags.log_root or default_run_dir("char_rnn", text_corpus.corpus_name(flags.data_dir))
+    config_path = os.path.join(run_dir, CONFIG_NAME)
+    resuming = bool(flags.resume and os.path.exists(config_path))
+    if resuming:  # keep the run's own settings; flags may only extend the schedule
+        config = load_config(CharRNNConfig, config_path)
+    data_path = flags.data_dir or (config.data_path if resuming else None)
+    if not data_path:
+        raise ValueError("--data_dir is required: a UTF-8 text file or a folder of text files.")
+    text = text_corpus.load_corpus(data_path)
+    train_text, valid_text = text_corpus.split_text(text, config.valid_fraction)
+    vocab_path = os.path.join(run_dir, VOCAB_NAME)
+    if resuming:
+        vocabulary = Vocabulary.load(vocab_path)
+        vocabulary.encode("".join(set(train_text)))  # the text must fit the run's vocabulary
+    else:
+        vocabulary = Vocabulary.from_text(train_text)
+    updates = dict(data_path=os.path.abspath(data_path), vocab_size=len(vocabulary))
+    if flags.num_steps is not None:
+        updates["num_steps"] = flags.num_steps
+    if flags.save_every is not None:
+        updates["save_every"] = flags.save_every
+    config = dataclasses.replace(config, **updates)
+    train_ids = vocabulary.encode(train_text)
+    valid_ids, dropped = text_corpus.encode_known(vocabulary, valid_text)
+    if dropped:
+        print(f"Note: {dropped} validation characters are not in the training split's vocabulary and are "
+              "left out of the validation text.", flush=True)
+    return config, vocabulary, train_ids, valid_ids, run_dir
+
+
+def main(flags):
+    config, vocabulary, train_ids, valid_ids, run_dir = prepare(flags)
+    check_resume(run_dir, flags.resume)
+    os.makedirs(run_dir, exist_ok=True)
+    save_config(config, os.path.join(run_dir, CONFIG_NAME))
+    vocabulary.save(os.path.join(run_dir, VOCAB_NAME))
+    print(f"char-RNN: {len(train_ids)} train / {len(valid_ids)} valid characters, vocabulary of "
+          f"{len(vocabulary)}; run dir {run_dir}", flush=True)
+    if flags.seed is not None:
+        keras.utils.set_random_seed(flags.seed)
+    train_ds = text_corpus.train_dataset(train_ids, config.seq_length, config.batch_size, seed=flags.seed)
+    valid_ds = text_corpus.eval_dataset(valid_ids, config.seq_length, config.batch_size)
+    if valid_ds is None:
+        print(f"Note: the validation split has fewer than seq_length + 1 = {config.seq_length + 1} characters; "
+              "training without validation (best weights by training loss).", flush=True)
+    model = build_model(config)
+    throughput = Throughput(config.batch_size * config.seq_length)
+    fit_resumable(model, train_ds, valid_ds, run_dir, config.num_steps, config.save_every,
+                  resume=flags.resume, callbacks=[throughput])
+    restore_weights(model, run_dir)  # export the best-validation weights
+    if valid_ds is not None:
+        result = model.evaluate(valid_ds, verbose=0, return_dict=True)
+        print(f"Validation (best weights): {result['loss']:.4f} nats/char = {result['bpc']:.4f} bits/char", flush=True)
+    export_dir = export_saved_model(model, vocabulary, os.path.join(run_dir, "saved_model"))
+    print(f"SavedModel written to {export_dir}")

@@ -1,0 +1,103 @@
+"""Char-RNN end to end through the command line: train.py, sample.py, and the SavedModel loaded
+by a fresh Python process that imports nothing of this project."""
+import json
+import os
+import subprocess
+import sys
+import textwrap
+
+import pytest
+
+ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+TEXT = "First Citizen:\nBefore we proceed any further, hear me speak.\n\nAll:\nSpeak, speak.\n" * 6
+
+LOAD_SAVED_MODEL = textwrap.dedent("""
+    import json, sys
+    import tensorflow as tf
+    path, prime = sys.argv[1], sys.argv[2]
+    m = tf.saved_model.load(path)
+    out = {
+        "sample": m.generate(prime=prime, length=40, temperature=0.8, top_k=0, seed=3)["text"].numpy().decode(),
+        "sample_again": m.generate(prime=prime, length=40, temperature=0.8, top_k=0, seed=3)["text"].numpy().decode(),
+        "top1": m.generate(prime=prime, length=25, temperature=1.0, top_k=1, seed=9)["text"].numpy().decode(),
+        "greedy": m.signatures["greedy"](prime=tf.constant(prime), length=tf.constant(25))["text"].numpy().decode(),
+        "project_modules": sorted(k for k in sys.modules
+                                  if k.split(".")[0] in ("char_rnn", "data_utils", "run_utils", "train", "sample")),
+    }
+    try:
+        m.generate(prime="Zq#", length=5, temperature=1.0, top_k=0, seed=0)
+    except tf.errors.InvalidArgumentError as e:
+        out["error"] = e.message
+    print(json.dumps(out))
+""")
+
+
+def run(args, cwd, check=True):
+    env = dict(os.environ, TF_CPP_MIN_LOG_LEVEL="3")
+    proc = subprocess.run(args, cwd=cwd, env=env, capture_output=True, text=True, timeout=300)
+    if check and proc.returncode != 0:
+        raise AssertionError(f"{args} failed ({proc.returncode}):\n{proc.stdout}\n{proc.stderr}")
+    return proc
+
+
+@pytest.fixture(scope="module")
+def trained_run(tmp_path_factory):
+    tmp = tmp_path_factory.mktemp("char_cli")
+    data = tmp / "play.txt"
+    data.write_text(TEXT, encoding="utf-8")
+    run_dir = tmp / "run"
+    proc = run([sys.executable, os.path.join(ROOT, "train.py"), "--model=char_rnn", f"--data_dir={data}",
+                f"--log_root={run_dir}", "--num_steps=4", "--save_every=2", "--seed=1",
+                "--hparams=rnn_size=16,embedding_size=8,seq_length=20,batch_size=4,valid_fraction=0.2"], cwd=tmp)
+    return tmp, run_dir, proc.stdout
+
+
+def test_train_cli_writes_a_complete_run(trained_run):
+    _, run_dir, stdout = trained_run
+    config = json.loads((run_dir / "config.json").read_text())
+    vocab = json.loads((run_dir / "vocab.json").read_text(encoding="utf-8"))["chars"]
+    cut = round(len(TEXT) * 0.8)
+    assert vocab == sorted(set(TEXT[:cut]))                   # built from the training split only
+    assert config["vocab_size"] == len(vocab) and config["rnn_size"] == 16 and config["num_steps"] == 4
+    assert config["data_path"].endswith("play.txt")
+    assert (run_dir / "best.weights.h5").exists() and (run_dir / "saved_model" / "saved_model.pb").exists()
+    assert any(n.startswith("ckpt-4") for n in os.listdir(run_dir / "checkpoints"))
+    assert os.listdir(run_dir / "logs")
+    assert f"{cut} train / {len(TEXT) - cut} valid characters" in stdout
+    assert "val_bpc" in stdout and "bits/char" in stdout and "chars/s" in stdout
+
+
+def test_sample_cli_writes_samples_that_start_with_the_prime(trained_run):
+    tmp, run_dir, _ = trained_run
+    out = tmp / "samples.txt"
+    run([sys.executable, os.path.join(ROOT, "sample.py"), "--model=char_rnn", f"--run_dir={run_dir}",
+         "--prime=All:", "--length=30", "--num_samples=2", "--temperature=0.8", "--top_k=5", "--seed=2",
+         f"--output={out}"], cwd=tmp)
+    text = out.read_text(encoding="utf-8")
+    parts = text.split("===== sample ")[1:]
+    assert len(parts) == 2
+    vocab = set(json.loads((run_dir / "vocab.json").read_text(encoding="utf-8"))["chars"])
+    for i, part in enumerate(parts):
+        header, body = part.split(" =====\n", 1)
+        assert header == str(i + 1)
+        body = body[:-1]  # the newline after each sample
+        assert body.startswith("All:") and len(body) == 4 + 30 and set(body) <= vocab
+    bad = run([sys.executable, os.path.join(ROOT, "sample.py"), "--model=char_rnn", f"--run_dir={run_dir}",
+               "--prime=ROMEO@", "--length=5"], cwd=tmp, check=False)
+    assert bad.returncode != 0
+    assert "Characters not in the model's alphabet: '@', 'E', 'M', 'O', 'R'" in bad.stderr
+
+
+def test_saved_model_runs_without_project_code(trained_run):
+    tmp, run_dir, _ = trained_run
+    script = tmp / "load_saved_model.py"
+    script.write_text(LOAD_SAVED_MODEL)
+    # -I: isolated mode (no script-dir/cwd on sys.path, no PYTHONPATH); cwd outside the project
+    proc = run([sys.executable, "-I", str(script), str(run_dir / "saved_model"), "All:"], cwd=tmp)
+    out = json.loads(proc.stdout.strip().splitlines()[-1])
+    vocab = set(json.loads((run_dir / "vocab.json").read_text(encoding="utf-8"))["chars"])
+    assert out["project_modules"] == []
+    assert out["sample"].startswith("All:") and len(out["sample"]) == 4 + 40 and set(out["sample"]) <= vocab
+    assert out["sample_again"] == out["sample"]               # same seed, same text
+    assert out["top1"] == out["greedy"] and len(out["greedy"]) == 4 + 25
+    assert "not in the vocabulary of this model:] [Z q #]" in out["error"]
