@@ -71,3 +71,9 @@ def greedy_offset(params):
     """The mean of the most probable component (the original code's greedy mode): [..., 2]."""
     best = tf.argmax(params.logits, axis=-1)
     return tf.gather(params.mu, best, axis=-2, batch_dims=len(params.logits.shape) - 1)
+
+
+def end_of_stroke_distribution(eos_raw):
+    """Graves 2013 eq. 18: the end-of-stroke probability e = 1 / (1 + exp(e_hat)) of the raw
+    output e_hat [...], as a tfp Bernoulli over {0, 1} (float32 samples), batch shape [...]."""
+    return tfd.Bernoulli(logits=-eos_raw, dtype=eos_raw.dtype)

@@ -1,0 +1,108 @@
+"""SavedModel export of a trained handwriting network: signatures that need nothing of this project.
+
+Strokes in and out are raw offsets in the IAM-OnDB convention: rows (dx, dy, eos), y pointing
+up, in whiteboard units (a line of handwriting is ~600 units tall); the first row of a style is
+(0, 0, .); eos = 1 on the last point of each stroke. Rows at and after "lengths" are zeros.
+
+Synthesis network:
+  synthesize(text [B] string, bias [] float32, seed [2] int32, style_strokes [P, 3] float32,
+             style_text [] string) -> {"strokes": [B, S, 3], "lengths": [B] int32}
+  Writes each text. With P > 0 the network first reads the style strokes and continues in their
+  style (Graves 5.5: the character sequence is style_text + " " + text); P = 0 (tf.zeros([0, 3])
+  and "") means no priming. Sampling stops by the window rule, or after 40 points per character.
+  A character outside the alphabet fails with an InvalidArgumentError naming it.
+Prediction network:
+  sample(num_samples [] int32, steps [] int32, bias [] float32, seed [2] int32)
+      -> {"strokes": [num_samples, steps, 3], "lengths"}
+"""
+import os
+
+import numpy as np
+import tensorflow as tf
+
+from handwriting.model import MAX_POINTS_PER_CHAR
+from run_utils.config import save_config
+
+
+class _Untracked:
+    """Holds the Keras model out of SavedModel's object graph (saving a Keras model as a child
+    would trace its call() with float32 guesses for every input); its weights are tracked
+    explicitly instead."""
+
+    def __init__(self, model):
+        self.model = model
+
+
+class HandwritingModule(tf.Module):
+    def __init__(self, model):
+        super().__init__()
+        self._holder = _Untracked(model)
+        self.model_weights = list(model.weights)
+        config = model.config
+        self.mean = tf.constant(config.offset_stats["mean"], tf.float32)
+        self.std = tf.constant(config.offset_stats["std"], tf.float32)
+        self.clip = tf.constant(config.offset_stats["clip"], tf.float32)
+        if config.task == "synthesis":
+            codes = np.array([ord(ch) for ch in config.chars], np.int64)
+            self.table = tf.lookup.StaticHashTable(
+                tf.lookup.KeyValueTensorInitializer(codes, np.arange(len(codes), dtype=np.int64)), default_value=-1)
+            self.alphabet = tf.constant("".join(config.chars))
+
+    def normalize(self, strokes):
+        """Raw rows [..., 3] -> the network's normalised rows."""
+        xy = tf.clip_by_value((strokes[..., :2] - self.mean) / self.std, -self.clip, self.clip)
+        return tf.concat([xy, strokes[..., 2:]], axis=-1)
+
+    def denormalize(self, strokes, lengths):
+        valid = tf.sequence_mask(lengths, tf.shape(strokes)[1], dtype=tf.float32)[..., None]
+        return tf.concat([strokes[..., :2] * self.std + self.mean, strokes[..., 2:]], axis=-1) * valid
+
+    def encode_text(self, text):
+        """[B] strings -> (chars [B, U] int32, char_mask [B, U]); fails on unknown characters."""
+        codes = tf.strings.unicode_decode(text, "UTF-8")
+        ids = tf.ragged.map_flat_values(self.table.lookup, tf.cast(codes, tf.int64))
+        unknown = tf.boolean_mask(codes.flat_values, ids.flat_values < 0)
+        check = tf.debugging.Assert(tf.size(unknown) == 0, [
+            "Characters not in the model's alphabet:", tf.strings.unicode_encode(unknown, "UTF-8"),
+            "Remove or replace them; the alphabet is:", self.alphabet])
+        with tf.control_dependencies([check]):
+            chars = tf.cast(ids.to_tensor(0), tf.int32)
+        mask = tf.sequence_mask(ids.row_lengths(), tf.shape(chars)[1], dtype=tf.float32)
+        return chars, mask
+
+    def _synthesize(self, text, bias, seed, style_strokes, style_text):
+        batch = tf.shape(text)[0]
+        primed = tf.shape(style_strokes)[0] > 0
+        full = tf.where(primed, tf.strings.join([style_text, " ", text]), text)
+        chars, char_mask = self.encode_text(full)
+        prime = tf.cond(primed, lambda: tf.tile(self.normalize(style_strokes)[None], [batch, 1, 1]),
+                        lambda: self._holder.model.anchor(batch)[:, None])
+        max_steps = MAX_POINTS_PER_CHAR * tf.reduce_max(tf.strings.length(text, unit="UTF8_CHAR"))
+        out = self._holder.model.generate(batch, max_steps, bias=bias, seed=seed, chars=chars, char_mask=char_mask,
+                                  prime=prime)
+        return {"strokes": self.denormalize(out["strokes"], out["lengths"]), "lengths": out["lengths"]}
+
+    def _sample(self, num_samples, steps, bias, seed):
+        out = self._holder.model.generate(num_samples, steps, bias=bias, seed=seed)
+        return {"strokes": self.denormalize(out["strokes"], out["lengths"]), "lengths": out["lengths"]}
+
+
+def export_saved_model(model, export_dir):
+    """Write the SavedModel (config.json under assets.extra/) and return export_dir."""
+    module = HandwritingModule(model)
+    if model.config.task == "synthesis":
+        fn = tf.function(module._synthesize, input_signature=[
+            tf.TensorSpec([None], tf.string, name="text"), tf.TensorSpec([], tf.float32, name="bias"),
+            tf.TensorSpec([2], tf.int32, name="seed"), tf.TensorSpec([None, 3], tf.float32, name="style_strokes"),
+            tf.TensorSpec([], tf.string, name="style_text")])
+        module.synthesize = fn
+        signatures = {"synthesize": fn}
+    else:
+        fn = tf.function(module._sample, input_signature=[
+            tf.TensorSpec([], tf.int32, name="num_samples"), tf.TensorSpec([], tf.int32, name="steps"),
+            tf.TensorSpec([], tf.float32, name="bias"), tf.TensorSpec([2], tf.int32, name="seed")])
+        module.sample = fn
+        signatures = {"sample": fn}
+    tf.saved_model.save(module, export_dir, signatures=signatures)
+    save_config(model.config, os.path.join(export_dir, "assets.extra", "config.json"))
+    return export_dir

@@ -1,0 +1,467 @@
+"""Graves' (2013) handwriting networks as Keras models: PredictionNetwork (section 4) and
+SynthesisNetwork (section 5).
+
+Data layout (data_utils.iam.make_dataset): a batch is {"strokes": [B, T, 3] normalised offsets
+(dx, dy, eos), "stroke_mask": [B, T]} and, for synthesis, {"chars": [B, U] int32, "char_mask":
+[B, U]}. The network reads rows 0..T-2 and predicts rows 1..T-1.
+
+Both networks: `num_layers` LSTM layers (Graves eq. 7-11, with peepholes) with skip
+connections: the input reaches every layer, every layer reaches the output. The output
+y_t = b + sum_n W_n h^n_t has 1 + 6M values per step: e_hat (end of stroke, eq. 18) and the
+M-component bivariate-normal mixture of the next pen offset (eq. 19-22), built as tfp
+distributions by mdn.mixture. The loss is eq. 26 summed over each line ("nats per sequence").
+
+SynthesisNetwork adds the soft window (handwriting.attention): layer 1 reads [x_t, w_{t-1}],
+the window w_t is computed from h^1_t, and layers 2..N read [x_t, h^{n-1}_t, w_t].
+
+Gradient clipping as the paper: d loss / d y_t clipped to [-output_clip, output_clip] and the
+derivatives w.r.t. every LSTM gate pre-activation to [-lstm_clip, lstm_clip], both per
+sequence (the batch loss is the mean over lines, so the thresholds are divided by the batch
+size). Inside the recurrence the clipped derivative is what flows back through time.
+
+Layers without feedback from the window run `lstm_sequence`, an LSTM with a hand-written
+backward pass (one large matmul for the recurrent weight gradient); the first layer of the
+synthesis network runs with the window in a tf.while_loop with automatic differentiation and
+`clip_gradient` identity ops on its gates.
+"""
+import keras
+import numpy as np
+import tensorflow as tf
+
+from handwriting.attention import SoftWindow, soft_window, window_finished
+from mdn import mixture
+
+INPUT_DIM = 3  # (dx, dy, eos)
+MAX_POINTS_PER_CHAR = 40  # synthesis step cap (IAM-OnDB averages ~22 points per character)
+
+
+# ----------------------------------------------------------------------------------------------
+# LSTM with peepholes (Graves eq. 7-11) and derivative clipping
+
+
+@tf.custom_gradient
+def clip_gradient(x, limit):
+    """Identity in the forward pass; the incoming gradient is clipped to [-limit, limit]."""
+    def grad(dy):
+        return tf.clip_by_value(dy, -limit, limit), tf.zeros_like(limit)
+    return tf.identity(x), grad
+
+
+def lstm_step(z, h, c, recurrent_kernel, peephole, clip=None):
+    """One LSTM step. z [B, 4u]: input part of the gate pre-activations (i, g, f, o) with bias;
+    h, c [B, u]; recurrent_kernel [u, 4u]; peephole [3, u] (i, f, o). clip: None, or the bound of
+    the gradient w.r.t. each gate pre-activation. Returns (h, c)."""
+    z = z + tf.matmul(h, recurrent_kernel)
+    zi, zg, zf, zo = tf.split(z, 4, axis=-1)
+    pre_i = zi + peephole[0] * c
+    pre_f = zf + peephole[1] * c
+    if clip is not None:
+        pre_i, zg, pre_f = clip_gradient(pre_i, clip), clip_gradient(zg, clip), clip_gradient(pre_f, clip)
+    c = tf.sigmoid(pre_f) * c + tf.sigmoid(pre_i) * tf.tanh(zg)
+    pre_o = zo + peephole[2] * c
+    if clip is not None:
+        pre_o = clip_gradient(pre_o, clip)
+    return tf.sigmoid(pre_o) * tf.tanh(c), c
+
+
+@tf.custom_gradient
+def lstm_sequence(zs, h0, c0, recurrent_kernel, peephole, clip):
+    """The lstm_step recurrence over a time-major sequence, with a hand-written backward pass
+    equal to autodiff of lstm_step(..., clip) (every gate derivative clipped to +-clip).
+
+    zs [T, B, 4u]; h0, c0 [B, u]; recurrent_kernel [u, 4u]; peephole [3, u]; clip [] (inf: none).
+    Returns (hs [T, B, u], h_T, c_T)."""
+    steps = tf.shape(zs)[0]
+    units = tf.shape(h0)[1]
+    p_i, p_f, p_o = peephole[0], peephole[1], peephole[2]
+
+    def forward(t, h, c, hs, cs, acts):
+        z = zs[t] + tf.matmul(h, recurrent_kernel)
+        zi, zg, zf, zo = tf.split(z, 4, axis=-1)
+        i, g, f = tf.sigmoid(zi + p_i * c), tf.tanh(zg), tf.sigmoid(zf + p_f * c)
+        c = f * c + i * g
+        o = tf.sigmoid(zo + p_o * c)
+        h = o * tf.tanh(c)
+        return t + 1, h, c, hs.write(t, h), cs.write(t, c), acts.write(t, tf.concat([i, g, f, o], -1))
+
+    shape = h0.shape
+    arrays = [tf.TensorArray(zs.dtype, size=steps, element_shape=shape) for _ in range(2)]
+    arrays.append(tf.TensorArray(zs.dtype, size=steps, element_shape=zs.shape[1:]))
+    _, h_last, c_last, hs, cs, acts = tf.while_loop(
+        lambda t, *_: t < steps, forward, (tf.constant(0), h0, c0, *arrays))
+    hs, cs, acts = hs.stack(), cs.stack(), acts.stack()
+
+    def grad(d_hs, d_h_last, d_c_last):
+        d_h_last = tf.zeros_like(h0) if d_h_last is None else d_h_last
+        d_c_last = tf.zeros_like(c0) if d_c_last is None else d_c_last
+        c_prev_all = tf.concat([c0[None], cs[:-1]], axis=0)
+        kernel_t = tf.transpose(recurrent_kernel)
+
+        def backward(k, dh_next, dc_next, dzs, d_peep):
+            t = steps - 1 - k
+            i, g, f, o = tf.split(acts[t], 4, axis=-1)
+            c, c_prev = cs[t], c_prev_all[t]
+            tc = tf.tanh(c)
+            dh = d_hs[t] + dh_next
+            d_o = tf.clip_by_value(dh * tc * o * (1.0 - o), -clip, clip)
+            dc = dc_next + dh * o * (1.0 - tc * tc) + d_o * p_o
+            d_i = tf.clip_by_value(dc * g * i * (1.0 - i), -clip, clip)
+            d_g = tf.clip_by_value(dc * i * (1.0 - g * g), -clip, clip)
+            d_f = tf.clip_by_value(dc * c_prev * f * (1.0 - f), -clip, clip)
+            d = tf.concat([d_i, d_g, d_f, d_o], axis=-1)
+            d_peep += tf.stack([tf.reduce_sum(d_i * c_prev, 0), tf.reduce_sum(d_f * c_prev, 0),
+                                tf.reduce_sum(d_o * c, 0)])
+            dc_prev = dc * f + d_i * p_i + d_f * p_f
+            return k + 1, tf.matmul(d, kernel_t), dc_prev, dzs.write(t, d), d_peep
+
+        dzs = tf.TensorArray(zs.dtype, size=steps, element_shape=zs.shape[1:])
+        _, dh0, dc0, dzs, d_peep = tf.while_loop(
+            lambda k, *_: k < steps, backward,
+            (tf.constant(0), d_h_last, d_c_last, dzs, tf.zeros_like(peephole)))
+        dzs = dzs.stack()
+        h_prev = tf.reshape(tf.concat([h0[None], hs[:-1]], axis=0), [-1, units])
+        d_kernel = tf.matmul(h_prev, tf.reshape(dzs, [-1, 4 * units]), transpose_a=True)
+        return dzs, dh0, dc0, d_kernel, d_peep, tf.zeros_like(clip)
+
+    return (hs, h_last, c_last), grad
+
+
+def _recurrent_init(units):
+    """[u, 4u]: an orthogonal block per gate."""
+    def init(shape, dtype=None):
+        return tf.concat([keras.initializers.Orthogonal()((units, units), dtype=dtype) for _ in range(4)], axis=1)
+    return init
+
+
+class LSTMLayer(keras.layers.Layer):
+    """An LSTM layer with peepholes. Weights: kernel [input_dim, 4u], recurrent_kernel [u, 4u],
+    bias [4u] (forget gate initialised to 1), peephole [3, u]. Gate order (i, g, f, o)."""
+
+    def __init__(self, units, input_dim, **kwargs):
+        super().__init__(**kwargs)
+        self.units = units
+        self.input_dim = input_dim
+        self.kernel = self.add_weight(shape=(input_dim, 4 * units), initializer="glorot_uniform", name="kernel")
+        self.recurrent_kernel = self.add_weight(shape=(units, 4 * units), initializer=_recurrent_init(units),
+                                                name="recurrent_kernel")
+        bias = np.zeros(4 * units, np.float32)
+        bias[2 * units:3 * units] = 1.0
+        self.bias = self.add_weight(shape=(4 * units,), initializer=keras.initializers.Constant(bias), name="bias")
+        self.peephole = self.add_weight(shape=(3, units), initializer="zeros", name="peephole")
+        self.built = True
+
+    def project(self, x, first=None):
+        """Input part of the gate pre-activations: x [..., d] -> [..., 4u], using the first d rows
+        of the kernel (the bias included) or, with first=k, rows k.. (no bias)."""
+        if first is not None:
+            return tf.tensordot(x, self.kernel[first:], 1)
+        return tf.tensordot(x, self.kernel[:x.shape[-1]], 1) + self.bias
+
+    def step(self, z, h, c, clip=None):
+        return lstm_step(z, h, c, self.recurrent_kernel, self.peephole, clip)
+
+    def sequence(self, z, h0, c0, clip=None):
+        """z [B, T, 4u], h0, c0 [B, u] -> (hs [B, T, u], h_T, c_T)."""
+        clip = tf.constant(np.inf, tf.float32) if clip is None else clip
+        hs, h, c = lstm_sequence(tf.transpose(z, [1, 0, 2]), h0, c0, tf.convert_to_tensor(self.recurrent_kernel),
+                                 tf.convert_to_tensor(self.peephole), clip)
+        return tf.transpose(hs, [1, 0, 2]), h, c
+
+
+# ----------------------------------------------------------------------------------------------
+# The networks
+
+
+def output_distributions(raw, num_mixture, bias=0.0, temperature=1.0):
+    """raw [..., 1 + 6M] -> (pen-offset MixtureSameFamily, end-of-stroke Bernoulli, MixtureParams).
+    bias: Graves' probability bias b (eq. 61-62); temperature: Sketch-RNN's, 1 = none."""
+    params = mixture.mixture_params(raw[..., 1:], num_mixture, temperature=temperature, bias=bias)
+    return mixture.offset_distribution(params), mixture.end_of_stroke_distribution(raw[..., 0]), params
+
+
+def sequence_losses(raw, strokes, stroke_mask, num_mixture):
+    """Graves eq. 26 per line: raw [B, T-1, 1+6M] predicts strokes[:, 1:] (mask stroke_mask[:, 1:]).
+    Returns (offset_nll [B], eos_nll [B], num_points [B]), each summed over the line's points."""
+    target, mask = strokes[:, 1:], stroke_mask[:, 1:]
+    offsets, eos, _ = output_distributions(raw, num_mixture)
+    offset_nll = -offsets.log_prob(target[..., :2])
+    eos_nll = -eos.log_prob(target[..., 2])
+    return (tf.reduce_sum(offset_nll * mask, 1), tf.reduce_sum(eos_nll * mask, 1), tf.reduce_sum(mask, 1))
+
+
+class HandwritingNetwork(keras.Model):
+    """What both networks share: output head, loss, train/test steps, sampling.
+
+    Subclasses define initial_state(batch, context), run(inputs, state, context, clip) for a whole
+    teacher-forced sequence and step(x, state, context) for one sampling step, and
+    make_context(chars, char_mask)."""
+
+    def __init__(self, config, **kwargs):
+        super().__init__(**kwargs)
+        self.config = config
+        self.head = keras.layers.Dense(1 + 6 * config.num_mixture, name="mixture_head")
+        self.head.build((None, config.num_layers * config.rnn_size))
+        names = ["loss", "offset_loss", "eos_loss", "nats_per_point"]
+        self.trackers = {n: keras.metrics.Mean(name=n) for n in names}
+
+    @property
+    def metrics(self):
+        return list(self.trackers.values())
+
+    def make_context(self, chars=None, char_mask=None):
+        return None
+
+    def call(self, data, training=False):
+        """Teacher-forced pass: {"raw": [B, T-1, 1+6M]} (+ "phi": [B, T-1, U+1] for synthesis)."""
+        strokes = data["strokes"]
+        batch = tf.shape(strokes)[0]
+        per_line = tf.cast(batch, tf.float32)  # the loss is a mean over lines: scale the clip bounds
+        context = self.make_context(data.get("chars"), data.get("char_mask"))
+        clip = tf.constant(self.config.lstm_clip) / per_line if training else None
+        raw, _, extras = self.run(strokes[:, :-1], self.initial_state(batch, context), context, clip)
+        if training:
+            raw = clip_gradient(raw, tf.constant(self.config.output_clip) / per_line)
+        return {"raw": raw, **extras}
+
+    def compute_losses(self, data, out):
+        offset_nll, eos_nll, points = sequence_losses(out["raw"], data["strokes"], data["stroke_mask"],
+                                                      self.config.num_mixture)
+        total = offset_nll + eos_nll
+        return {"loss": tf.reduce_mean(total), "offset_loss": tf.reduce_mean(offset_nll),
+                "eos_loss": tf.reduce_mean(eos_nll),
+                "nats_per_point": tf.reduce_sum(total) / tf.maximum(tf.reduce_sum(points), 1.0)}, tf.reduce_sum(points)
+
+    def _report(self, losses, num_lines, num_points):
+        for name, value in losses.items():
+            weight = num_points if name == "nats_per_point" else num_lines
+            self.trackers[name].update_state(value, sample_weight=weight)
+        return {name: t.result() for name, t in self.trackers.items()}
+
+    def train_step(self, data):
+        with tf.GradientTape() as tape:
+            out = self(data, training=True)
+            losses, points = self.compute_losses(data, out)
+        grads = tape.gradient(losses["loss"], self.trainable_variables)
+        self.optimizer.apply_gradients(zip(grads, self.trainable_variables))
+        return self._report(losses, tf.cast(tf.shape(data["strokes"])[0], tf.float32), points)
+
+    def make_test_function(self, force=False):
+        """Validation is not XLA-compiled: it sees every line length of the split once, and XLA
+        would compile once per padded length; the train step sees few fixed shapes."""
+        jit, self.jit_compile = self.jit_compile, False
+        try:
+            return super().make_test_function(force)
+        finally:
+            self.jit_compile = jit
+
+    def test_step(self, data):
+        out = self(data, training=False)
+        losses, points = self.compute_losses(data, out)
+        return self._report(losses, tf.cast(tf.shape(data["strokes"])[0], tf.float32), points)
+
+    # ----- sampling ----------------------------------------------------------------------------
+    def anchor(self, batch_size):
+        """The first input row of every line: a (0, 0) offset, normalised, pen down: [B, 3]."""
+        stats = self.config.offset_stats
+        mean, std = np.asarray(stats.get("mean", [0.0, 0.0])), np.asarray(stats.get("std", [1.0, 1.0]))
+        row = np.concatenate([-mean / std, [0.0]]).astype(np.float32)
+        return tf.tile(tf.constant(row)[None], [batch_size, 1])
+
+    def generate(self, batch_size, max_steps, bias=0.0, temperature=1.0, seed=(0, 0), chars=None,
+                 char_mask=None, prime=None, record=False):
+        """Sample pen trajectories in one tf.while_loop (wrap the caller in tf.function).
+
+        batch_size: B; max_steps: step cap; bias: Graves' probability bias b; seed [2] int32.
+        chars [B, U] int32, char_mask [B, U]: the text (synthesis). prime [B, P, 3] normalised
+        rows read teacher-forced before sampling (section 5.5); the sample continues after the
+        last row. Default: the anchor row alone. Synthesis samples stop by the window rule.
+        Returns a dict: "strokes" [B, S, 3] normalised, zero after each sample's end; "lengths"
+        [B] int32; with record=True also "eos_prob" [B, S], "logits", "rho" [B, S, M], "mu",
+        "sigma" [B, S, M, 2] (the biased parameters sampled from) and, for synthesis, "phi"
+        [B, S, U+1] = phi(t, u) for u = 1..U+1. S <= max_steps is the number of steps run.
+        """
+        context = self.make_context(chars, char_mask)
+        state = self.initial_state(batch_size, context)
+        if prime is None:
+            prime = self.anchor(batch_size)[:, None]
+        if prime.shape[1] != 1:  # read all rows but the last (a 1-row prime leaves the state as is)
+            initial = state
+            state = tf.cond(tf.shape(prime)[1] > 1, lambda: self.run(prime[:, :-1], initial, context, None)[1],
+                            lambda: initial)
+        prev = prime[:, -1]
+        num_chars = None if char_mask is None else tf.cast(tf.reduce_sum(char_mask, 1), tf.int32)
+        seed = tf.cast(tf.convert_to_tensor(seed), tf.int32)
+        bias = tf.cast(bias, tf.float32)
+        temperature = tf.cast(temperature, tf.float32)
+        names = ["strokes"] + (["eos_prob", "logits", "mu", "sigma", "rho"] if record else [])
+        if record and num_chars is not None:
+            names.append("phi")
+        arrays = {n: tf.TensorArray(tf.float32, size=0, dynamic_size=True) for n in names}
+
+        def body(t, prev, state, done, lengths, arrays):
+            raw, state, extras = self.step(prev, state, context)
+            step_seed = tf.stack([seed[0], seed[1] + t])
+            offset_seed, eos_seed = tf.unstack(tf.random.experimental.stateless_split(step_seed, 2))
+            offsets, eos, params = output_distributions(raw, self.config.num_mixture, bias, temperature)
+            point = tf.concat([offsets.sample(seed=offset_seed), eos.sample(seed=eos_seed)[:, None]], axis=-1)
+            if num_chars is not None:
+                done = tf.logical_or(done, window_finished(extras["phi"], num_chars))
+            point = tf.where(done[:, None], tf.zeros_like(point), point)
+            lengths += tf.cast(tf.logical_not(done), tf.int32)
+            values = {"strokes": point}
+            if record:
+                values.update(eos_prob=eos.probs_parameter(), logits=tf.nn.log_softmax(params.logits),
+                              mu=params.mu, sigma=params.sigma, rho=params.rho)
+                if "phi" in arrays:
+                    values["phi"] = extras["phi"]
+            arrays = {n: arrays[n].write(t, values[n]) for n in arrays}
+            return t + 1, point, state, done, lengths, arrays
+
+        def keep_going(t, prev, state, done, lengths, arrays):
+            return tf.logical_and(t < max_steps, tf.logical_not(tf.reduce_all(done)))
+
+        done = tf.zeros([batch_size], tf.bool)
+        lengths = tf.zeros([batch_size], tf.int32)
+        _, _, _, _, lengths, arrays = tf.while_loop(
+            keep_going, body, (tf.constant(0), prev, state, done, lengths, arrays))
+        out = {}
+        for name, array in arrays.items():
+            value = array.stack()
+            out[name] = tf.transpose(value, tf.concat([[1, 0], tf.range(2, tf.rank(value))], 0))
+        out["lengths"] = lengths
+        return out
+
+
+class PredictionNetwork(HandwritingNetwork):
+    """Graves section 4: stacked LSTMs with skip connections and a mixture density output."""
+
+    def __init__(self, config, **kwargs):
+        super().__init__(config, **kwargs)
+        u = config.rnn_size
+        self.lstms = [LSTMLayer(u, INPUT_DIM + (u if n else 0), name=f"lstm_{n + 1}")
+                      for n in range(config.num_layers)]
+
+    def initial_state(self, batch_size, context=None):
+        """[h_1, c_1, ..., h_N, c_N], each [B, u] zeros."""
+        return [tf.zeros([batch_size, self.config.rnn_size]) for _ in range(2 * self.config.num_layers)]
+
+    def run(self, inputs, state, context=None, clip=None):
+        """inputs [B, T, 3] -> (raw [B, T, 1+6M], final state, {})."""
+        outputs, new_state, below = [], [], None
+        for n, lstm in enumerate(self.lstms):
+            x = inputs if below is None else tf.concat([inputs, below], axis=-1)
+            below, h, c = lstm.sequence(lstm.project(x), state[2 * n], state[2 * n + 1], clip)
+            outputs.append(below)
+            new_state += [h, c]
+        return self.head(tf.concat(outputs, axis=-1)), new_state, {}
+
+    def step(self, x, state, context=None):
+        """x [B, 3] -> (raw [B, 1+6M], new state, {})."""
+        outputs, new_state, below = [], [], None
+        for n, lstm in enumerate(self.lstms):
+            inp = x if below is None else tf.concat([x, below], axis=-1)
+            below, c = lstm.step(lstm.project(inp), state[2 * n], state[2 * n + 1])
+            outputs.append(below)
+            new_state += [below, c]
+        return self.head(tf.concat(outputs, axis=-1)), new_state, {}
+
+
+class SynthesisNetwork(HandwritingNetwork):
+    """Graves section 5: the prediction network conditioned on text through a soft window."""
+
+    def __init__(self, config, **kwargs):
+        super().__init__(config, **kwargs)
+        if config.vocab_size < 1:
+            raise ValueError("The synthesis network needs the alphabet: config.chars is empty.")
+        u, v = config.rnn_size, config.vocab_size
+        self.lstms = [LSTMLayer(u, INPUT_DIM + v + (u if n else 0), name=f"lstm_{n + 1}")
+                      for n in range(config.num_layers)]
+        self.window = SoftWindow(config.num_window, u, config.kappa_bias_init, name="window")
+
+    def make_context(self, chars=None, char_mask=None):
+        """chars [B, U] int32, char_mask [B, U] -> one-hot characters [B, U, C], zero on padding."""
+        if chars is None:
+            raise ValueError("The synthesis network needs the text: pass chars and char_mask.")
+        return tf.one_hot(chars, self.config.vocab_size) * char_mask[..., None]
+
+    def initial_state(self, batch_size, context=None):
+        """[h_1, c_1, ..., h_N, c_N, kappa [B, K], w [B, C]], all zeros."""
+        c = self.config
+        return ([tf.zeros([batch_size, c.rnn_size]) for _ in range(2 * c.num_layers)]
+                + [tf.zeros([batch_size, c.num_window]), tf.zeros([batch_size, c.vocab_size])])
+
+    def _first_layer(self, inputs, state, one_hot, clip):
+        """Layer 1 and the window over a sequence (tf.while_loop, autodiff).
+        Returns (h [B, T, u], w [B, T, C], phi [B, T, U+1], final [h, c, kappa, w]).
+        Weights are read once outside the loop and the inputs go through a TensorArray: a
+        variable read or a tensor slice inside the loop would make autodiff store or add a
+        full-size gradient at every step."""
+        lstm = self.lstms[0]
+        steps = tf.shape(inputs)[1]
+        zs = tf.TensorArray(tf.float32, size=steps).unstack(tf.transpose(lstm.project(inputs), [1, 0, 2]))
+        kernel_w = tf.convert_to_tensor(lstm.kernel)[INPUT_DIM:]
+        recurrent, peephole = tf.convert_to_tensor(lstm.recurrent_kernel), tf.convert_to_tensor(lstm.peephole)
+        window_kernel = tf.convert_to_tensor(self.window.dense.kernel)
+        window_bias = tf.convert_to_tensor(self.window.dense.bias)
+        h, c, kappa, w = state[0], state[1], state[-2], state[-1]
+
+        def body(t, h, c, kappa, w, hs, ws, phis):
+            h, c = lstm_step(zs.read(t) + tf.matmul(w, kernel_w), h, c, recurrent, peephole, clip)
+            w, kappa, phi = soft_window(tf.matmul(h, window_kernel) + window_bias, kappa, one_hot)
+            return t + 1, h, c, kappa, w, hs.write(t, h), ws.write(t, w), phis.write(t, phi)
+
+        arrays = [tf.TensorArray(tf.float32, size=steps, element_shape=s.shape) for s in (h, w)]
+        arrays.append(tf.TensorArray(tf.float32, size=steps, element_shape=[None, None]))
+        _, h, c, kappa, w, hs, ws, phis = tf.while_loop(
+            lambda t, *_: t < steps, body, (tf.constant(0), h, c, kappa, w, *arrays), maximum_iterations=steps)
+        major = [tf.transpose(a.stack(), [1, 0, 2]) for a in (hs, ws, phis)]
+        return (*major, [h, c, kappa, w])
+
+    def run(self, inputs, state, context, clip=None):
+        """inputs [B, T, 3], context one-hot [B, U, C] -> (raw [B, T, 1+6M], final state,
+        {"phi": [B, T, U+1]})."""
+        below, ws, phis, (h1, c1, kappa, w) = self._first_layer(inputs, state, context, clip)
+        outputs, new_state = [below], [h1, c1]
+        for n, lstm in enumerate(self.lstms[1:], start=1):
+            x = tf.concat([inputs, ws, below], axis=-1)
+            below, h, c = lstm.sequence(lstm.project(x), state[2 * n], state[2 * n + 1], clip)
+            outputs.append(below)
+            new_state += [h, c]
+        return self.head(tf.concat(outputs, axis=-1)), new_state + [kappa, w], {"phi": phis}
+
+    def step(self, x, state, context):
+        """x [B, 3] -> (raw [B, 1+6M], new state, {"phi": [B, U+1]})."""
+        first = self.lstms[0]
+        kappa, w = state[-2], state[-1]
+        below, c = first.step(first.project(tf.concat([x, w], axis=-1)), state[0], state[1])
+        w, kappa, phi = self.window(below, kappa, context)
+        outputs, new_state = [below], [below, c]
+        for n, lstm in enumerate(self.lstms[1:], start=1):
+            below, c = lstm.step(lstm.project(tf.concat([x, w, below], axis=-1)), state[2 * n], state[2 * n + 1])
+            outputs.append(below)
+            new_state += [below, c]
+        return self.head(tf.concat(outputs, axis=-1)), new_state + [kappa, w], {"phi": phi}
+
+
+def make_optimizer(config):
+    if config.optimizer == "rmsprop":  # Graves eq. 38-41
+        return keras.optimizers.RMSprop(config.learning_rate, rho=config.rmsprop_rho, momentum=config.momentum,
+                                        epsilon=config.epsilon, centered=True)
+    return keras.optimizers.Adam(config.learning_rate)
+
+
+def dummy_batch(config, batch_size=1, steps=2, num_chars=1):
+    data = {"strokes": tf.zeros([batch_size, steps, 3]), "stroke_mask": tf.ones([batch_size, steps])}
+    if config.task == "synthesis":
+        data.update(chars=tf.zeros([batch_size, num_chars], tf.int32), char_mask=tf.ones([batch_size, num_chars]))
+    return data
+
+
+def build_model(config, jit_compile=False, compile=True):
+    """A built PredictionNetwork or SynthesisNetwork (by config.task), compiled with its
+    optimizer unless compile=False (sampling)."""
+    model = (SynthesisNetwork if config.task == "synthesis" else PredictionNetwork)(config)
+    model(dummy_batch(config))
+    if compile:
+        model.compile(optimizer=make_optimizer(config), jit_compile=jit_compile)
+    return model

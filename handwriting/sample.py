@@ -1,0 +1,175 @@
+"""Write with a trained handwriting network.
+
+    python sample.py --model=handwriting --text "Hello world" --bias 0.75 --style my_style.json
+    python sample.py --model=handwriting --run_dir runs/handwriting/prediction --num_samples 4
+
+A synthesis run writes --text (wrapped into lines of --line_chars; every line of every one of
+--num_samples copies is one row of a single batched, compiled sampling call), optionally primed
+with a --style file (Graves 5.5). A prediction run draws --num_samples free samples of --steps
+points. The SVG goes to --output; --plots adds OUTPUT_density.svg (Fig. 10) and, for synthesis,
+OUTPUT_window.svg (Fig. 13) of the first line. --export_dir writes a SavedModel instead.
+"""
+import os
+import textwrap
+
+import numpy as np
+import tensorflow as tf
+
+from data_utils import iam, svg
+from data_utils.handwriting_style import Style
+from data_utils.text import UnknownCharacterError, Vocabulary
+from handwriting.config import HandwritingConfig
+from handwriting.export import export_saved_model
+from handwriting.model import MAX_POINTS_PER_CHAR, build_model
+from run_utils.config import load_config
+from run_utils.rundir import CONFIG_NAME, newest_run
+from run_utils.training import restore_weights
+
+DEFAULT_BIAS = {"synthesis": 0.75, "prediction": 0.0}
+DEFAULT_STEPS = 700
+
+
+def load_trained(run_dir):
+    """(config, model with the best weights) of a finished or running training run."""
+    config = load_config(HandwritingConfig, os.path.join(run_dir, CONFIG_NAME))
+    model = build_model(config, compile=False)
+    restore_weights(model, run_dir)
+    return config, model
+
+
+def wrap_text(text, line_chars):
+    """Text -> lines of at most line_chars characters (newlines start new lines; words longer
+    than a line are split)."""
+    if line_chars < 1:
+        raise ValueError(f"--line_chars must be positive; got {line_chars}.")
+    lines = [line for paragraph in text.replace("\\n", "\n").split("\n")
+             for line in textwrap.wrap(paragraph, line_chars)]
+    if not lines:
+        raise ValueError("--text is empty: give the text to write.")
+    return lines
+
+
+class Sampler:
+    """Batched, compiled sampling of one trained model; strokes in and out are raw IAM offsets."""
+
+    def __init__(self, model, config):
+        self.model = model
+        self.config = config
+        self.stats = iam.OffsetStats.from_dict(config.offset_stats)
+        self.vocabulary = Vocabulary(config.chars) if config.task == "synthesis" else None
+        self._generate = tf.function(model.generate, reduce_retracing=True)
+
+    def _unpack(self, out, record):
+        """Batched generate() output -> list of dicts per row: "strokes" [n, 3] raw offsets and,
+        with record, the per-step plot data cut to the same n steps (mixture in raw units)."""
+        lengths = out["lengths"].numpy()
+        strokes = iam.denormalize(out["strokes"].numpy(), self.stats)
+        rows = []
+        for b, n in enumerate(lengths):
+            row = {"strokes": strokes[b, :n]}
+            if record:
+                row.update(logits=out["logits"].numpy()[b, :n], rho=out["rho"].numpy()[b, :n],
+                           mu=out["mu"].numpy()[b, :n] * self.stats.std + self.stats.mean,
+                           sigma=out["sigma"].numpy()[b, :n] * self.stats.std,
+                           eos_prob=out["eos_prob"].numpy()[b, :n])
+                if "phi" in out:
+                    row["phi"] = out["phi"].numpy()[b, :n]
+            rows.append(row)
+        return rows
+
+    def synthesize(self, lines, bias, seed=(0, 0), style=None, max_steps=None, temperature=1.0, record=False):
+        """Write each of `lines` (a list of str) -> list of dicts (see _unpack), one per line;
+        with record, row "text" is the character sequence the window ran over."""
+        if self.vocabulary is None:
+            raise ValueError("This run is a prediction network: it cannot write a given text. Train with "
+                             "--task=synthesis, or sample without --text.")
+        for line in lines:
+            self.vocabulary.encode(line)  # UnknownCharacterError names the characters
+        texts = list(lines)
+        prime = None
+        if style is not None:
+            try:
+                self.vocabulary.encode(style.text)
+            except UnknownCharacterError as e:
+                e.args = (f"In the style's text {style.text!r}: {e}",)
+                raise
+            texts = [f"{style.text} {line}" for line in lines]
+            rows = iam.normalize(style.strokes, self.stats)
+            prime = tf.constant(np.repeat(rows[None], len(lines), axis=0))
+        width = max(len(t) for t in texts)
+        chars = np.zeros((len(texts), width), np.int32)
+        mask = np.zeros((len(texts), width), np.float32)
+        for i, t in enumerate(texts):
+            chars[i, :len(t)] = self.vocabulary.encode(t)
+            mask[i, :len(t)] = 1.0
+        steps = max_steps or MAX_POINTS_PER_CHAR * max(len(line) for line in lines)
+        out = self._generate(len(lines), tf.constant(steps), bias=tf.constant(float(bias)),
+                             temperature=tf.constant(float(temperature)), seed=tf.constant(seed, tf.int32),
+                             chars=tf.constant(chars), char_mask=tf.constant(mask), prime=prime, record=record)
+        rows = self._unpack(out, record)
+        for row, text in zip(rows, texts):
+            row["text"] = text
+        return rows
+
+    def sample(self, num, steps, bias, seed=(0, 0), temperature=1.0, record=False):
+        """num free samples of `steps` points (prediction network) -> list of dicts (see _unpack)."""
+        if self.vocabulary is not None:
+            raise ValueError("This run is a synthesis network: give --text to write.")
+        out = self._generate(num, tf.constant(steps), bias=tf.constant(float(bias)),
+                             temperature=tf.constant(float(temperature)), seed=tf.constant(seed, tf.int32),
+                             record=record)
+        return self._unpack(out, record)
+
+
+def plot_paths(output):
+    stem = output[:-4] if output.lower().endswith(".svg") else output
+    return f"{stem}_density.svg", f"{stem}_window.svg"
+
+
+def main(flags):
+    run_dir = flags.run_dir or newest_run("handwriting")
+    config, model = load_trained(run_dir)
+    if flags.export_dir:
+        print(f"SavedModel written to {export_saved_model(model, flags.export_dir)}")
+        return
+    synthesis = config.task == "synthesis"
+    if synthesis and not flags.text:
+        raise ValueError(f"{run_dir} holds a synthesis network: pass --text \"what to write\".")
+    if not synthesis and (flags.text or flags.style):
+        raise ValueError(f"{run_dir} holds a prediction network, which cannot write a given text or use a "
+                         "style; pass --run_dir of a synthesis run (train.py --task=synthesis).")
+    bias = DEFAULT_BIAS[config.task] if flags.bias is None else flags.bias
+    temperature = 1.0 if flags.temperature is None else flags.temperature
+    if temperature <= 0:
+        raise ValueError("--temperature must be > 0.")
+    seed = (flags.seed if flags.seed is not None else np.random.randint(1 << 30), 0)
+    num = flags.num_samples or (1 if synthesis else 4)
+    sampler = Sampler(model, config)
+    output = flags.output or f"handwriting_{config.task}.svg"
+    style = dict(stroke_width=flags.stroke_width, stroke_color=flags.stroke_color)
+    if synthesis:
+        lines = wrap_text(flags.text, flags.line_chars)
+        primer = Style.load(flags.style) if flags.style else None
+        cap = flags.steps or MAX_POINTS_PER_CHAR * max(map(len, lines))
+        rows = sampler.synthesize(lines * num, bias, seed, primer, cap, temperature, record=flags.plots)
+        page = []
+        for k in range(num):  # copies one below the other, a blank line between them
+            page += [r["strokes"] for r in rows[k * len(lines):(k + 1) * len(lines)]] + ([None] if k < num - 1 else [])
+        capped = sum(len(r["strokes"]) >= cap for r in rows)
+        if capped:
+            print(f"Note: {capped} of {len(rows)} lines hit the step cap before the window passed the last character.")
+    else:
+        rows = sampler.sample(num, flags.steps or DEFAULT_STEPS, bias, seed, temperature, record=flags.plots)
+        page = [r["strokes"] for r in rows]
+    svg.save_handwriting(page, output, **style)
+    written = [output]
+    if flags.plots:
+        density, window = plot_paths(output)
+        first = rows[0]
+        svg.save_density_plot(first["strokes"], first["logits"], first["mu"], first["sigma"], first["rho"],
+                              first["eos_prob"], density, **style)
+        written.append(density)
+        if synthesis:
+            svg.save_window_plot(first["strokes"], first["phi"], first["text"], window, **style)
+            written.append(window)
+    print(f"Wrote {', '.join(written)}")

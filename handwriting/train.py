@@ -1,0 +1,183 @@
+"""Train Graves' handwriting networks on IAM-OnDB.
+
+    python train.py --model=handwriting --task=synthesis --data_dir=/path/to/IAM-OnDB
+    python train.py --model=handwriting --task=prediction --data_dir=... --hparams="rnn_size=128"
+
+The run directory (default runs/handwriting/<task>) receives config.json (hyperparameters, the
+offset statistics and the alphabet), checkpoints, best.weights.h5, TensorBoard logs, eval.json
+(the best weights' log-loss on the whole validation split, nats per line and per point) and
+saved_model/.
+"""
+import dataclasses
+import json
+import os
+import time
+
+import keras
+import tensorflow as tf
+
+from data_utils import iam
+from data_utils.text import Vocabulary
+from handwriting.config import HandwritingConfig
+from handwriting.export import export_saved_model
+from handwriting.model import build_model
+from run_utils.config import apply_hparams, load_config, save_config
+from run_utils.rundir import CONFIG_NAME, default_run_dir
+from run_utils.training import check_resume, fit_resumable, restore_weights
+
+DATA_DIR_FILE = "data_dir.txt"
+EVAL_FILE = "eval.json"
+CHAR_PAD = 32  # with jit_compile, texts are padded to a multiple of this many characters
+
+
+def prepare(flags):
+    """Resolve the run directory, the config (new or resumed) and the data folder."""
+    task = flags.task or "synthesis"
+    run_dir = flags.log_root or default_run_dir("handwriting", task)
+    config_path = os.path.join(run_dir, CONFIG_NAME)
+    resuming = flags.resume and os.path.exists(config_path)
+    if resuming:  # the run's config (statistics, alphabet); --hparams may change e.g. max_minutes
+        config = apply_hparams(load_config(HandwritingConfig, config_path), flags.hparams)
+        if flags.task and flags.task != config.task:
+            raise ValueError(f"{run_dir} holds a {config.task} run; drop --task={flags.task} or pick another --log_root.")
+        task = config.task
+    else:
+        config = apply_hparams(HandwritingConfig(task=task), flags.hparams)
+    if config.task != task:
+        raise ValueError("Set the task with --task, not with --hparams.")
+    updates = {k: getattr(flags, k) for k in ("num_steps", "save_every") if getattr(flags, k) is not None}
+    config = dataclasses.replace(config, **updates)
+    data_dir = flags.data_dir
+    if data_dir is None and os.path.exists(os.path.join(run_dir, DATA_DIR_FILE)):
+        with open(os.path.join(run_dir, DATA_DIR_FILE)) as f:
+            data_dir = f.read().strip()
+    if data_dir is None:
+        raise ValueError("Pass --data_dir: the IAM-OnDB folder (lineStrokes/ + ascii/, their archives "
+                         "lineStrokes-all.tar.gz + ascii-all.tar.gz, or iamondb_lines.npz).")
+    return config, run_dir, data_dir, resuming
+
+
+def fill_from_data(config, corpus):
+    """The training split's offset statistics and (synthesis) the alphabet of all transcriptions."""
+    train = [s for s, split in zip(corpus.strokes, corpus.split) if split == "train"]
+    if not train:
+        raise ValueError("The corpus has no training line; check the split lists.")
+    stats = iam.compute_offset_stats(train)
+    chars = iam.alphabet_from_texts(corpus.texts).chars if config.task == "synthesis" else []
+    return dataclasses.replace(config, offset_stats=stats.to_dict(), chars=chars)
+
+
+def vocabulary(config):
+    return Vocabulary(config.chars) if config.task == "synthesis" else None
+
+
+def _round_up(n, multiple):
+    return (n + multiple - 1) // multiple * multiple
+
+
+def pad_batches(ds, config):
+    """Pad every batch to a multiple of bucket_width points (and CHAR_PAD characters) so that an
+    XLA-compiled step sees a few fixed shapes instead of one per batch."""
+    width = config.bucket_width
+
+    def pad(batch):
+        t = tf.shape(batch["strokes"])[1]
+        extra = (t + width - 1) // width * width - t
+        out = {"strokes": tf.pad(batch["strokes"], [[0, 0], [0, extra], [0, 0]]),
+               "stroke_mask": tf.pad(batch["stroke_mask"], [[0, 0], [0, extra]])}
+        if "chars" in batch:
+            u = tf.shape(batch["chars"])[1]
+            more = (u + CHAR_PAD - 1) // CHAR_PAD * CHAR_PAD - u
+            out["chars"] = tf.pad(batch["chars"], [[0, 0], [0, more]])
+            out["char_mask"] = tf.pad(batch["char_mask"], [[0, 0], [0, more]])
+        return out
+
+    return ds.map(pad) if width else ds
+
+
+def make_datasets(corpus, config, seed=None, split="train", valid_split="valid"):
+    """(infinite shuffled training batches, one pass over the validation split or None)."""
+    stats = iam.OffsetStats.from_dict(config.offset_stats)
+    vocab = vocabulary(config)
+    longest = max(len(s) for s in corpus.strokes)
+    bounds = None
+    if config.bucket_width:
+        top = min(longest, config.max_points or longest)
+        bounds = list(range(config.bucket_width, _round_up(top + 1, config.bucket_width) + 1, config.bucket_width))
+    train = _dataset(corpus, split, config, stats, vocab, config.max_points or None, True, seed, bounds)
+    valid = None
+    if valid_split in set(corpus.split.tolist()):
+        valid = _dataset(corpus, valid_split, config, stats, vocab, None, False, None, bounds)
+    return train, valid
+
+
+def _dataset(corpus, split, config, stats, vocab, max_points, training, seed, bounds):
+    ds = iam.make_dataset(corpus, split, config.batch_size, stats, vocabulary=vocab, max_points=max_points,
+                          shuffle=training, repeat=training, bucket_boundaries=bounds, seed=seed)
+    return pad_batches(ds, config) if config.jit_compile else ds
+
+
+def evaluate(model, corpus, config, split="valid"):
+    """Log-loss (Graves eq. 26) of `model` on every line of `split`: a dict with nats per
+    sequence (mean over lines), per point, the number of lines and points."""
+    stats = iam.OffsetStats.from_dict(config.offset_stats)
+    ds = iam.make_dataset(corpus, split, config.batch_size, stats, vocabulary=vocabulary(config),
+                          shuffle=False, repeat=False)
+    total = points = lines = 0.0
+    test = tf.function(lambda batch: model.compute_losses(batch, model(batch, training=False)), reduce_retracing=True)
+    for batch in ds:
+        losses, n = test(batch)
+        b = float(tf.shape(batch["strokes"])[0])
+        total += float(losses["loss"]) * b
+        points += float(n)
+        lines += b
+    return {"split": split, "lines": int(lines), "points": int(points),
+            "nats_per_sequence": total / lines, "nats_per_point": total / points}
+
+
+class TimeLimit(keras.callbacks.Callback):
+    """Stop training after `minutes` of wall-clock time; the round still ends with validation and
+    a checkpoint."""
+
+    def __init__(self, minutes):
+        super().__init__()
+        self.deadline = time.time() + 60.0 * minutes
+
+    def on_train_batch_end(self, batch, logs=None):
+        if time.time() > self.deadline:
+            self.model.stop_training = True
+
+
+def main(flags):
+    config, run_dir, data_dir, resuming = prepare(flags)
+    check_resume(run_dir, flags.resume)
+    corpus = iam.load_corpus(data_dir, split_scheme=config.split_scheme)
+    if not resuming:
+        config = fill_from_data(config, corpus)
+    os.makedirs(run_dir, exist_ok=True)
+    save_config(config, os.path.join(run_dir, CONFIG_NAME))
+    with open(os.path.join(run_dir, DATA_DIR_FILE), "w") as f:
+        f.write(os.path.abspath(os.path.expanduser(data_dir)))
+    if flags.seed is not None:
+        keras.utils.set_random_seed(flags.seed)
+    train_ds, valid_ds = make_datasets(corpus, config, seed=flags.seed)
+    model = build_model(config, jit_compile=config.jit_compile)
+    print(f"Handwriting {config.task}: {config.num_layers}x{config.rnn_size} LSTM, M={config.num_mixture}"
+          f"{f', K={config.num_window}, {config.vocab_size} characters' if config.task == 'synthesis' else ''}; "
+          f"{model.count_params():,} parameters; {config.optimizer} lr {config.learning_rate}; run dir {run_dir}",
+          flush=True)
+    start = time.time()
+    fit_resumable(model, train_ds, valid_ds, run_dir, config.num_steps, config.save_every,
+                  resume=flags.resume, valid_steps=config.valid_batches or None,
+                  callbacks=[TimeLimit(config.max_minutes)] if config.max_minutes else [])
+    print(f"Training took {time.time() - start:.0f}s.", flush=True)
+    restore_weights(model, run_dir)  # the best-validation weights
+    if valid_ds is not None:
+        result = evaluate(model, corpus, config)
+        with open(os.path.join(run_dir, EVAL_FILE), "w") as f:
+            json.dump(result, f, indent=2)
+        print(f"Validation ({result['lines']} lines, {result['points']} points): "
+              f"{result['nats_per_sequence']:.1f} nats per sequence, {result['nats_per_point']:.4f} per point.",
+              flush=True)
+    export_dir = export_saved_model(model, os.path.join(run_dir, "saved_model"))
+    print(f"SavedModel written to {export_dir}", flush=True)

@@ -1,0 +1,166 @@
+"""The handwriting CLIs end to end on a tiny IAM-OnDB file made here: train a few steps, write
+SVGs (with priming and plots), load the SavedModel in a process that does not import the project."""
+import json
+import os
+import subprocess
+import sys
+import textwrap
+import xml.etree.ElementTree as ET
+
+import numpy as np
+import pytest
+
+from data_utils.handwriting_style import Style
+from data_utils.text import UnknownCharacterError
+from handwriting.config import HandwritingConfig
+from handwriting.export import export_saved_model
+from handwriting.model import build_model
+from handwriting.sample import Sampler, wrap_text
+
+ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+TEXTS = ["ab ba", "a b", "bab", "ab", "ba ab", "b a", "aab", "ba"]
+TINY = "num_layers=1,rnn_size=8,num_mixture=2,num_window=2,batch_size=2,jit_compile=false,bucket_width=0"
+
+
+def make_npz(path):
+    """IAM-OnDB's pre-parsed format (iamondb_lines.npz): 6 training and 2 validation lines."""
+    rng = np.random.default_rng(0)
+    xy, pen_up, offsets = [], [], [0]
+    for i, text in enumerate(TEXTS):
+        n = 12 + 4 * len(text)
+        steps = np.stack([rng.integers(5, 30, n), rng.integers(-20, 20, n)], 1)
+        xy.append(np.cumsum(steps, 0).astype(np.int16) + 200)
+        up = np.zeros(n, np.uint8)
+        up[5::6] = 1
+        up[-1] = 1
+        pen_up.append(up)
+        offsets.append(offsets[-1] + n)
+    np.savez(path, line_ids=np.array([f"a01-000u-{i + 1:02d}" for i in range(len(TEXTS))]),
+             texts=np.array(TEXTS), text_ok=np.ones(len(TEXTS), bool), offsets=np.array(offsets, np.int64),
+             xy=np.concatenate(xy), pen_up=np.concatenate(pen_up),
+             split_official=np.array(["train"] * 6 + ["val1"] * 2))
+
+
+def run(args, cwd=ROOT, env=None):
+    result = subprocess.run([sys.executable, *args], cwd=cwd, capture_output=True, text=True, env=env, timeout=300)
+    return result.returncode, result.stdout + result.stderr
+
+
+@pytest.fixture(scope="module")
+def trained(tmp_path_factory):
+    tmp = tmp_path_factory.mktemp("hw")
+    npz = tmp / "iamondb_lines.npz"
+    make_npz(npz)
+    run_dir = tmp / "run"
+    code, log = run(["train.py", "--model=handwriting", "--task=synthesis", f"--data_dir={npz}",
+                     f"--log_root={run_dir}", "--num_steps=2", "--save_every=2", "--seed=1", f"--hparams={TINY}"])
+    assert code == 0, log
+    return tmp, run_dir
+
+
+def test_train_writes_config_eval_and_saved_model(trained):
+    _, run_dir = trained
+    config = json.load(open(run_dir / "config.json"))
+    assert config["task"] == "synthesis" and config["chars"] == [" ", "a", "b"]
+    assert set(config["offset_stats"]) == {"mean", "std", "clip"} and min(config["offset_stats"]["std"]) > 0
+    evaluation = json.load(open(run_dir / "eval.json"))
+    assert evaluation["lines"] == 2 and np.isfinite(evaluation["nats_per_sequence"])
+    assert (run_dir / "best.weights.h5").exists() and (run_dir / "saved_model" / "saved_model.pb").exists()
+
+
+def polylines(path):
+    return [e for e in ET.parse(path).iter() if e.tag.endswith("polyline")]
+
+
+def test_sample_writes_primed_page_and_plots(trained):
+    tmp, run_dir = trained
+    style = tmp / "style.json"
+    Style(strokes=np.array([[0, 0, 0], [20, 5, 0], [15, -3, 1], [40, 0, 0], [10, 10, 1]], np.float32),
+          text="ab").save(style)
+    out = tmp / "page.svg"
+    code, log = run(["sample.py", "--model=handwriting", f"--run_dir={run_dir}", "--text=ab ba ab",
+                     "--line_chars=5", f"--style={style}", "--plots", "--steps=30", "--seed=3",
+                     "--stroke_color=#123456", f"--output={out}"])
+    assert code == 0, log
+    for name in ("page.svg", "page_density.svg", "page_window.svg"):
+        assert (tmp / name).exists(), log
+    lines = polylines(out)
+    assert lines and all(g.get("stroke") == "#123456" for g in ET.parse(out).iter() if g.get("stroke"))
+    # The window plot labels every character the window ran over: style text + " " + first line.
+    labels = [e.text for e in ET.parse(tmp / "page_window.svg").iter() if e.tag.endswith("text")]
+    assert labels[:len("ab ab ba")] == [c if c != " " else "\u2423" for c in "ab ab ba"]
+
+
+def test_saved_model_runs_without_the_project(trained, tmp_path):
+    _, run_dir = trained
+    script = textwrap.dedent(f"""
+        import sys
+        import tensorflow as tf
+        model = tf.saved_model.load({str(run_dir / "saved_model")!r})
+        write = model.signatures["synthesize"]
+        out = write(text=tf.constant(["ab", "ba ab"]), bias=tf.constant(1.0), seed=tf.constant([1, 2]),
+                    style_strokes=tf.zeros([0, 3]), style_text=tf.constant(""))
+        primed = write(text=tf.constant(["ab"]), bias=tf.constant(1.0), seed=tf.constant([1, 2]),
+                       style_strokes=tf.constant([[0., 0., 0.], [20., 5., 1.]]), style_text=tf.constant("ba"))
+        assert out["strokes"].shape[0] == 2 and out["strokes"].shape[2] == 3
+        assert out["lengths"].numpy().max() <= 40 * 5 and primed["lengths"].numpy()[0] <= 40 * 2
+        try:
+            write(text=tf.constant(["abz!"]), bias=tf.constant(0.0), seed=tf.constant([1, 2]),
+                  style_strokes=tf.zeros([0, 3]), style_text=tf.constant(""))
+            print("NO ERROR")
+        except tf.errors.InvalidArgumentError as e:
+            print("ERROR", e.message)
+        print("PROJECT", [m for m in sys.modules if m.split(".")[0] in ("handwriting", "mdn", "data_utils")])
+    """)
+    env = {k: v for k, v in os.environ.items() if k != "PYTHONPATH"}
+    code, log = run(["-c", script], cwd=tmp_path, env=env)
+    assert code == 0, log
+    assert "Characters not in the model" in log and "z!" in log and "NO ERROR" not in log
+    assert "PROJECT []" in log
+
+
+def test_unknown_characters_and_text_wrapping(tmp_path):
+    config = HandwritingConfig(num_layers=1, rnn_size=4, num_mixture=2, num_window=2, chars=list(" ab"),
+                               offset_stats={"mean": [1.0, 0.0], "std": [10.0, 10.0], "clip": 20.0})
+    sampler = Sampler(build_model(config, compile=False), config)
+    with pytest.raises(UnknownCharacterError, match=r"'z'.*alphabet is: ' ab'"):
+        sampler.synthesize(["ab", "baz"], bias=0.5)
+    style = Style(strokes=np.array([[0, 0, 0], [3, 1, 1]], np.float32), text="aQ")
+    with pytest.raises(UnknownCharacterError, match="In the style's text 'aQ': .*'Q'"):
+        sampler.synthesize(["ab"], bias=0.5, style=style)
+    assert wrap_text("aaa bb cc\\nd", 6) == ["aaa bb", "cc", "d"]
+    with pytest.raises(ValueError, match="empty"):
+        wrap_text("  ", 10)
+
+
+def test_prediction_sampling_and_export(tmp_path):
+    config = HandwritingConfig(task="prediction", num_layers=2, rnn_size=4, num_mixture=2,
+                               offset_stats={"mean": [1.0, 0.0], "std": [10.0, 10.0], "clip": 20.0})
+    model = build_model(config, compile=False)
+    rows = Sampler(model, config).sample(3, 25, bias=0.0, seed=(1, 2), record=True)
+    assert [len(r["strokes"]) for r in rows] == [25, 25, 25]
+    assert rows[0]["mu"].shape == (25, 2, 2) and set(np.unique(rows[0]["strokes"][:, 2])) <= {0.0, 1.0}
+    import tensorflow as tf
+    loaded = tf.saved_model.load(export_saved_model(model, str(tmp_path / "sm")))
+    out = loaded.signatures["sample"](num_samples=tf.constant(2), steps=tf.constant(10), bias=tf.constant(0.0),
+                                      seed=tf.constant([1, 2]))
+    assert out["strokes"].shape == (2, 10, 3) and list(out["lengths"].numpy()) == [10, 10]
+
+
+def test_real_iam_batches_train_a_step(shared_data):
+    """On the real IAM-OnDB (only when RNNGEN_SHARED_DATA is set): Graves' split sizes, offset
+    statistics of the training lines, and one finite synthesis train step on real batches."""
+    from data_utils import iam
+    from handwriting.train import fill_from_data, make_datasets
+
+    corpus = iam.load_corpus(os.path.join(shared_data, "handwriting", "iamondb_lines.npz"), split_scheme="graves",
+                             progress=False)
+    assert (corpus.split == "valid").sum() == 1438 and (corpus.split == "train").sum() > 10700
+    config = fill_from_data(HandwritingConfig(num_layers=1, rnn_size=8, num_mixture=2, num_window=2, batch_size=4,
+                                              max_points=300, jit_compile=False), corpus)
+    np.testing.assert_allclose(config.offset_stats["std"], [42.0, 37.1], rtol=0.02)
+    assert len(config.chars) == 81
+    train, _ = make_datasets(corpus, config, seed=0)
+    model = build_model(config)
+    logs = model.fit(train, steps_per_epoch=1, epochs=1, verbose=0).history
+    assert np.isfinite(logs["loss"][0]) and np.isfinite(logs["nats_per_point"][0])
