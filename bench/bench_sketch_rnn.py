@@ -93,6 +93,18 @@ def eager_sample(model, batch, steps, temperature=0.4):
     return prev.numpy()
 
 
+def decoder_recurrence_seconds(model, steps):
+    """The floor of single-drawing latency: the decoder cell alone, `steps` times, batch 1, XLA."""
+    cell, z = model.dec_cell, tf.random.normal([1, model.config.z_size])
+
+    @tf.function(jit_compile=True)
+    def run():
+        inputs = cell.project_inputs(tf.zeros([1, 1, 5]))[:, 0] + cell.project_constant(z)
+        step = lambda t, state: (t + 1, cell(inputs, state, training=False)[1])
+        return tf.while_loop(lambda t, state: t < steps, step, (0, model.initial_state(z, 1)))[1]
+    return best_time(lambda: [s.numpy() for s in tf.nest.flatten(run())], repeats=5)
+
+
 def bench_sampling(model, steps=250):
     never_ending(model)
     c = model.config
@@ -105,9 +117,11 @@ def bench_sampling(model, steps=250):
     t_batch = best_time(batched(100))
     t_single = best_time(batched(1))
     t_eager_single = best_time(lambda: eager_sample(model, 1, steps), repeats=1)
+    t_recurrence = decoder_recurrence_seconds(model, steps)
     emit(benchmark="sketch_rnn_sampling", steps=steps,
          batched_100_seconds=round(t_batch, 3), batched_100_drawings_per_second=round(100 / t_batch, 1),
          single_drawing_latency_seconds=round(t_single, 4),
+         decoder_recurrence_only_seconds=round(t_recurrence, 4),
          eager_loop_single_drawing_seconds=round(t_eager_single, 3),
          throughput_ratio_vs_eager=round((100 / t_batch) / (1 / t_eager_single), 1),
          latency_ratio_vs_eager=round(t_eager_single / t_single, 1),
