@@ -6,8 +6,11 @@
    measured in the same run.
 2. Sampling: 100 drawings x 250 steps in one compiled, batched call vs an eager
    one-step-at-a-time loop (the original's per-drawing sampling style), same weights.
+3. With a real data set (--data, default aaron_sheep.npz in data/ or $RNNGEN_SHARED_DATA/sketch):
+   training steps on its augmented batches padded to N_max (the original) vs length-bucketed
+   (bucket_width), mean seconds per step over the same number of steps.
 
-Usage: python bench/bench_sketch_rnn.py [--steps 5] [--jit]
+Usage: python bench/bench_sketch_rnn.py [--steps 5] [--jit] [--data PATH] [--bucket_steps 20]
 """
 import argparse
 import os
@@ -22,6 +25,7 @@ import numpy as np  # noqa: E402
 import tensorflow as tf  # noqa: E402
 
 from bench.common import best_time, emit, matmul_gflops  # noqa: E402
+from data_utils import sketch_data, strokes  # noqa: E402
 from mdn import mixture  # noqa: E402
 from sketch_rnn.config import SketchRNNConfig  # noqa: E402
 from sketch_rnn.model import build_model, split_output  # noqa: E402
@@ -130,13 +134,50 @@ def bench_sampling(model, steps=250):
          latency_ratio_vs_original=round(0.22 / t_single, 1))
 
 
+def default_data_path():
+    for folder in ("data", os.path.join(os.environ.get("RNNGEN_SHARED_DATA", ""), "sketch")):
+        path = os.path.join(folder, "aaron_sheep.npz")
+        if os.path.exists(path):
+            return path
+    return None
+
+
+def bench_bucketing(path, steps, bucket_width=25):
+    """Mean seconds per training step on real augmented batches, padded to N_max vs bucketed."""
+    data = sketch_data.load_sketch_data([path], SketchRNNConfig().max_seq_len)
+    config = SketchRNNConfig(max_seq_len=data.max_seq_len, scale_factor=data.scale_factor)
+    drawings = strokes.normalize(data.train, data.scale_factor)
+    seconds = {}
+    for width in (0, bucket_width):
+        ds = sketch_data.make_dataset(drawings, config.max_seq_len, config.batch_size, config.random_scale_factor,
+                                      config.augment_stroke_prob, seed=1, bucket_width=width)
+        model = build_model(config)
+        model.make_train_function()
+        iterator = iter(ds)
+        for _ in range(3):  # traces (a bucketed run settles on one shape-generic trace)
+            model.train_function(iterator)
+        start = time.perf_counter()
+        for _ in range(steps):
+            model.train_function(iterator)["loss"].numpy()
+        seconds[width] = (time.perf_counter() - start) / steps
+    emit(benchmark="sketch_rnn_bucketed_training", data=os.path.basename(path), steps=steps,
+         bucket_width=bucket_width, mean_train_length=round(float(np.mean([len(d) for d in drawings])), 1),
+         max_seq_len=config.max_seq_len, padded_seconds_per_step=round(seconds[0], 3),
+         bucketed_seconds_per_step=round(seconds[bucket_width], 3),
+         bucketed_speedup=round(seconds[0] / seconds[bucket_width], 2))
+
+
 def main():
     parser = argparse.ArgumentParser()
     parser.add_argument("--steps", type=int, default=5, help="timed training steps")
     parser.add_argument("--jit", action="store_true", help="XLA-compile the train step")
+    parser.add_argument("--data", default=default_data_path(), help="a sketch-rnn .npz for the bucketing benchmark")
+    parser.add_argument("--bucket_steps", type=int, default=20, help="timed steps per mode (0: skip)")
     args = parser.parse_args()
     model = bench_training(SketchRNNConfig(), args.steps, args.jit) if args.steps else build_model(SketchRNNConfig())
     bench_sampling(model)
+    if args.data and args.bucket_steps:
+        bench_bucketing(args.data, args.bucket_steps)
 
 
 if __name__ == "__main__":

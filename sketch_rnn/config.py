@@ -34,6 +34,8 @@ class SketchRNNConfig:
     augment_stroke_prob: float = 0.10      # point-dropping augmentation
     conditional: bool = True               # False: decoder only (unconditional model)
     scale_factor: float = 1.0              # offsets are divided by this (training-set std)
+    bucket_width: int = 0                  # not in the original: >0 batches drawings of similar length,
+                                           # padded to multiples of this (faster); 0: all padded to N_max
 
     def __post_init__(self):
         for name in ("enc_model", "dec_model"):
@@ -44,3 +46,5 @@ class SketchRNNConfig:
                 raise ValueError(f"{name} is a keep probability in (0, 1]; got {getattr(self, name)}.")
         if self.num_mixture < 1 or self.z_size < 1 or self.batch_size < 1 or self.max_seq_len < 1:
             raise ValueError("num_mixture, z_size, batch_size and max_seq_len must be positive.")
+        if self.bucket_width < 0:
+            raise ValueError(f"bucket_width must be >= 0 (0: no bucketing); got {self.bucket_width}.")

@@ -149,12 +149,15 @@ class SketchRNN(keras.Model):
     def compute_losses(self, data, out, training):
         """The original's cost: L_R = mean over B*N_max of (L_s masked to each drawing + L_p over
         N_max), L_KL floored at kl_tolerance; loss = L_R + kl_weight * L_KL. At evaluation, as in
-        the original, the pen loss is masked to the drawing as well."""
+        the original, the pen loss is masked to the drawing as well. Batches padded to fewer than
+        N_max steps (bucket_width) are summed and still divided by B * N_max: the same scale, minus
+        the pen loss of the padding steps beyond the batch."""
         target = data["strokes"][:, 1:]
         offset_nll, pen_nll = reconstruction_losses(out["raw"], target, self.config.num_mixture)
         not_ended = 1.0 - target[..., 4]
-        offset_loss = tf.reduce_mean(offset_nll * not_ended)
-        pen_loss = tf.reduce_mean(pen_nll if training else pen_nll * not_ended)
+        per_point = 1.0 / tf.cast(tf.shape(target)[0] * self.config.max_seq_len, tf.float32)
+        offset_loss = tf.reduce_sum(offset_nll * not_ended) * per_point
+        pen_loss = tf.reduce_sum(pen_nll if training else pen_nll * not_ended) * per_point
         losses = {"offset_loss": offset_loss, "pen_loss": pen_loss, "recon": offset_loss + pen_loss}
         if self.config.conditional:
             kl = gaussian_kl(out["mu"], out["presig"])

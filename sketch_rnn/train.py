@@ -59,7 +59,7 @@ def main(flags):
     train_ds = sketch_data.make_dataset(
         strokes.normalize(data.train, config.scale_factor), config.max_seq_len, config.batch_size,
         random_scale_factor=config.random_scale_factor, augment_stroke_prob=config.augment_stroke_prob,
-        shuffle=True, repeat=True, seed=flags.seed)
+        shuffle=True, repeat=True, seed=flags.seed, bucket_width=config.bucket_width)
     valid_ds = sketch_data.make_dataset(
         strokes.normalize(data.valid, config.scale_factor), config.max_seq_len, config.batch_size,
         shuffle=False, repeat=False) if len(data.valid) >= config.batch_size else None

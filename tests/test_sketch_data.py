@@ -152,6 +152,27 @@ def test_make_dataset_batches(tmp_path):
         SD.make_dataset(drawings, 8, 2)
 
 
+def test_bucketed_batches_hold_similar_lengths_padded_to_their_bucket():
+    lengths = [1 + (7 * i) % 40 for i in range(60)]  # 1..40, every length
+    drawings = S.normalize([drawing(n, i) for i, n in enumerate(lengths)], 10.0)
+    ds = SD.make_dataset(drawings, 40, 4, shuffle=True, repeat=True, seed=1, bucket_width=10)
+    padded_to = set()
+    for b in ds.take(40):
+        seq_len = b["seq_len"].numpy()
+        steps = b["strokes"].shape[1] - 1
+        top = min(40, -(-int(seq_len.max()) // 10) * 10)
+        assert steps == top, (steps, seq_len)
+        assert seq_len.min() > top - 10, seq_len  # one bucket per batch
+        x = b["strokes"].numpy()
+        for row, n in zip(x, seq_len):
+            assert row[0].tolist() == [0, 0, 1, 0, 0]
+            assert (row[n + 1:, 4] == 1).all() and (row[1:n + 1, 4] == 0).all()
+        padded_to.add(steps)
+    assert padded_to == {10, 20, 30, 40}
+    with pytest.raises(ValueError, match="bucket_width must be >= 0"):
+        SD.make_dataset(drawings, 40, 4, bucket_width=-1)
+
+
 def test_make_dataset_augments_every_time():
     drawings = S.normalize([drawing(40, i) for i in range(4)], 10.0)
     ds = SD.make_dataset(drawings, 40, 4, random_scale_factor=0.15, augment_stroke_prob=0.3, seed=3)

@@ -94,6 +94,48 @@ def test_loss_masks_offsets_after_the_end_of_drawing():
     np.testing.assert_allclose(a["pen_loss"].numpy(), np.mean(pen_nll.numpy()), rtol=1e-5)
 
 
+def test_bucket_padded_batch_keeps_the_loss_scale_of_n_max():
+    """A batch padded to fewer than N_max steps (bucket_width) is divided by B * N_max too: the
+    evaluation loss is unchanged, the training pen loss lacks exactly the dropped padding steps."""
+    rng = np.random.default_rng(7)
+    model = SketchRNN(tiny_config(conditional=False, max_seq_len=20, use_recurrent_dropout=False))
+    full = make_batch(rng, n=20)
+    full = {"strokes": full["strokes"], "seq_len": tf.minimum(full["seq_len"], 10)}
+    x = full["strokes"].numpy()
+    for row, n in zip(x, full["seq_len"].numpy()):
+        row[n + 1:] = [0, 0, 0, 0, 1]
+        row[n, 2:] = [0, 1, 0]
+    full = {"strokes": tf.constant(x), "seq_len": full["seq_len"]}
+    short = {"strokes": full["strokes"][:, :11], "seq_len": full["seq_len"]}
+    out_full, out_short = model(full), model(short)
+    np.testing.assert_allclose(out_full["raw"][:, :10].numpy(), out_short["raw"].numpy(), atol=1e-5)
+    for name in ("offset_loss", "pen_loss"):
+        np.testing.assert_allclose(model.compute_losses(full, out_full, training=False)[name].numpy(),
+                                   model.compute_losses(short, out_short, training=False)[name].numpy(), rtol=1e-5)
+    _, pen_nll = reconstruction_losses(out_full["raw"], full["strokes"][:, 1:], 3)
+    dropped = pen_nll.numpy()[:, 10:].sum() / (8 * 20)
+    train_full = model.compute_losses(full, out_full, training=True)["pen_loss"].numpy()
+    train_short = model.compute_losses(short, out_short, training=True)["pen_loss"].numpy()
+    np.testing.assert_allclose(train_full - train_short, dropped, rtol=1e-4)
+
+
+def test_training_on_bucketed_batches_of_several_lengths():
+    from data_utils import sketch_data, strokes
+    rng = np.random.default_rng(8)
+    drawings = []
+    for n in rng.integers(2, 13, size=40):
+        d = np.zeros((n, 3), np.float32)
+        d[:, :2] = rng.normal(size=(n, 2))
+        d[-1, 2] = 1
+        drawings.append(d)
+    ds = sketch_data.make_dataset(drawings, 12, 8, seed=1, bucket_width=4)
+    assert len({b["strokes"].shape[1] for b in ds.take(12)}) > 1
+    model = build_model(tiny_config(), jit_compile=False)
+    history = model.fit(ds, steps_per_epoch=12, epochs=1, verbose=0).history
+    assert np.isfinite(history["loss"][-1])
+    assert int(model.optimizer.iterations.numpy()) == 12
+
+
 def test_kl_is_floored_at_tolerance():
     model = SketchRNN(tiny_config(kl_tolerance=5.0))
     data = make_batch(np.random.default_rng(3))
