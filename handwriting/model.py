@@ -199,7 +199,7 @@ class HandwritingNetwork(keras.Model):
     def __init__(self, config, **kwargs):
         super().__init__(**kwargs)
         self.config = config
-        self.head = keras.layers.Dense(1 + 6 * config.num_mixture, name="mixture_head")
+        self.head = keras.layers.Dense(1 + mixture.num_mixture_outputs(config.num_mixture), name="mixture_head")
         self.head.build((None, config.num_layers * config.rnn_size))
         names = ["loss", "offset_loss", "eos_loss", "nats_per_point"]
         self.trackers = {n: keras.metrics.Mean(name=n) for n in names}

@@ -31,6 +31,7 @@ class MixtureParams(NamedTuple):
 
 
 def num_mixture_outputs(num_mixture):
+    """Raw outputs a network emits per step for `num_mixture` components (the layout above)."""
     return 6 * num_mixture
 
 

@@ -87,7 +87,7 @@ class SketchRNN(keras.Model):
                 kernel_initializer=keras.initializers.RandomNormal(stddev=0.001), name="dec_init_state")
         self.input_dropout = keras.layers.Dropout(1.0 - c.input_dropout_prob) if c.use_input_dropout else None
         self.output_dropout = keras.layers.Dropout(1.0 - c.output_dropout_prob) if c.use_output_dropout else None
-        self.output_layer = keras.layers.Dense(6 * c.num_mixture + 3, name="output")
+        self.output_layer = keras.layers.Dense(mixture.num_mixture_outputs(c.num_mixture) + 3, name="output")
         names = ["loss", "recon", "offset_loss", "pen_loss", "kl", "kl_weight", "lr"]
         self.trackers = {n: keras.metrics.Mean(name=n) for n in names}
 
@@ -194,11 +194,11 @@ class SketchRNN(keras.Model):
 
     # ----- sampling ----------------------------------------------------------------------------
     def generate(self, z, batch_size, max_len, temperature=1.0, greedy=False, seed=(0, 0),
-                 prefix=None, prefix_len=None):
+                 prefix=None):
         """Sample drawings in one tf.while_loop (wrap the caller in tf.function).
 
         z: [B, z_size] or None (unconditional). prefix: optional stroke-5 [B, P, 5] points to
-        feed first (without start token; all rows of a batch use the same P = prefix_len).
+        feed first (without start token; all rows of a batch have the same P).
         Returns (strokes [B, max_len, 5] stroke-5, normalised units, padded with (0,0,0,0,1)
         after each drawing's end; lengths [B] int32 = points before the end-of-drawing state).
         """
