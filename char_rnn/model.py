@@ -8,6 +8,7 @@ tf.while_loop, batched over samples, with temperature, top-k and greedy choice.
 import math
 
 import keras
+import numpy as np
 import tensorflow as tf
 
 LN2 = math.log(2.0)
@@ -115,6 +116,43 @@ class CharRNN(keras.Model):
         _, _, _, out = tf.while_loop(lambda t, *_: t < length, body,
                                      (tf.constant(0), logits[:, -1], states, out))
         return tf.reshape(tf.transpose(out.stack()), [batch, length])
+
+
+def text_nll(model, ids, num_streams=64, chunk_length=100, carry_state=True):
+    """Mean negative log-likelihood in nats per character of a text `ids` [n] int.
+
+    The text is cut into `num_streams` contiguous streams of equal length (fewer when the text is
+    short; a remainder of less than one character per stream is left out), read side by side in
+    chunks of `chunk_length` characters. carry_state=True (Graves 2013 section 3, karpathy's
+    char-rnn): the LSTM state at the end of one chunk starts the next, so every character after a
+    stream's first is predicted from all the text before it in its stream. carry_state=False: every
+    chunk starts from a zero state, like the training windows (a pessimistic figure).
+    Returns (nats per character, number of characters scored).
+    """
+    ids = np.asarray(ids, np.int32)
+    num_streams = max(1, min(num_streams, len(ids) - 1))
+    length = (len(ids) - 1) // num_streams
+    if length < 1:
+        raise ValueError(f"Need at least 2 characters to score a text; got {len(ids)}.")
+    starts = np.arange(num_streams)[:, None] * length + np.arange(length + 1)[None, :]
+    streams = ids[starts]  # [streams, length + 1]: inputs are [:, :-1], targets [:, 1:]
+    zeros = [[tf.zeros([num_streams, model.config.rnn_size])] * 2 for _ in range(model.config.num_layers)]
+    total = 0.0
+    states = zeros
+    for begin in range(0, length, chunk_length):
+        end = min(begin + chunk_length, length)
+        chunk_sum, new_states = _chunk_nll(model, tf.constant(streams[:, begin:end]),
+                                           tf.constant(streams[:, begin + 1:end + 1]), states)
+        total += float(chunk_sum)
+        states = new_states if carry_state else zeros
+    count = num_streams * length
+    return total / count, count
+
+
+@tf.function(reduce_retracing=True)
+def _chunk_nll(model, inputs, targets, states):
+    logits, new_states = model(inputs, initial_state=states, training=False, return_state=True)
+    return tf.reduce_sum(char_cross_entropy(targets, logits)), new_states
 
 
 def build_model(config, jit_compile=False):

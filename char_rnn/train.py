@@ -11,14 +11,16 @@ import keras
 
 from char_rnn.config import CharRNNConfig
 from char_rnn.export import export_saved_model
-from char_rnn.model import build_model
+from char_rnn.model import LN2, build_model, text_nll
 from data_utils import text_corpus
+from data_utils.files import save_json
 from data_utils.text import Vocabulary
 from run_utils.config import apply_hparams, load_config, save_config
 from run_utils.rundir import CONFIG_NAME, default_run_dir
 from run_utils.training import check_resume, fit_resumable, restore_weights
 
 VOCAB_NAME = "vocab.json"
+EVAL_NAME = "eval.json"
 
 
 class Throughput(keras.callbacks.Callback):
@@ -85,6 +87,15 @@ def prepare(flags):
     return config, vocabulary, train_ids, valid_ids, run_dir
 
 
+def validation_figures(model, valid_ids, config):
+    """Both validation figures of a model: state carried across windows (the one reported, and
+    the one best weights are chosen by) and every window from a zero state."""
+    carried, count = text_nll(model, valid_ids, config.batch_size, config.seq_length)
+    windows, _ = text_nll(model, valid_ids, config.batch_size, config.seq_length, carry_state=False)
+    return {"chars": count, "nats_per_char": carried, "bits_per_char": carried / LN2,
+            "nats_per_char_windows": windows, "bits_per_char_windows": windows / LN2}
+
+
 def main(flags):
     config, vocabulary, train_ids, valid_ids, run_dir = prepare(flags)
     check_resume(run_dir, flags.resume)
@@ -96,17 +107,25 @@ def main(flags):
     if flags.seed is not None:
         keras.utils.set_random_seed(flags.seed)
     train_ds = text_corpus.train_dataset(train_ids, config.seq_length, config.batch_size, seed=flags.seed)
-    valid_ds = text_corpus.eval_dataset(valid_ids, config.seq_length, config.batch_size)
-    if valid_ds is None:
+    validate = None
+    if len(valid_ids) > config.seq_length:
+        def validate(model):
+            nll, _ = text_nll(model, valid_ids, config.batch_size, config.seq_length)
+            return {"loss": nll, "bpc": nll / LN2}
+    else:
         print(f"Note: the validation split has fewer than seq_length + 1 = {config.seq_length + 1} characters; "
               "training without validation (best weights by training loss).", flush=True)
     model = build_model(config)
     throughput = Throughput(config.batch_size * config.seq_length)
-    fit_resumable(model, train_ds, valid_ds, run_dir, config.num_steps, config.save_every,
-                  resume=flags.resume, callbacks=[throughput])
+    fit_resumable(model, train_ds, None, run_dir, config.num_steps, config.save_every,
+                  resume=flags.resume, callbacks=[throughput], validate=validate)
     restore_weights(model, run_dir)  # export the best-validation weights
-    if valid_ds is not None:
-        result = model.evaluate(valid_ds, verbose=0, return_dict=True)
-        print(f"Validation (best weights): {result['loss']:.4f} nats/char = {result['bpc']:.4f} bits/char", flush=True)
+    if validate is not None:
+        result = validation_figures(model, valid_ids, config)
+        save_json(result, os.path.join(run_dir, EVAL_NAME))
+        print(f"Validation (best weights, {result['chars']} characters): {result['nats_per_char']:.4f} nats/char "
+              f"= {result['bits_per_char']:.4f} bits/char with the state carried across windows; "
+              f"{result['nats_per_char_windows']:.4f} nats/char with every {config.seq_length}-character window "
+              "started from a zero state.", flush=True)
     export_dir = export_saved_model(model, vocabulary, os.path.join(run_dir, "saved_model"))
     print(f"SavedModel written to {export_dir}")

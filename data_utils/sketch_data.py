@@ -275,6 +275,15 @@ def resolve_dataset(name, data_dir="data", base_url=None, progress=True):
 
 # ----------------------------------------------------------------------------- tf.data
 
+def sort_by_length(drawings):
+    """Drawings ordered by length, as the original DataLoader.preprocess orders every split
+    (np.argsort of the lengths). Evaluation batches taken in this order without a remainder
+    (make_dataset(..., shuffle=False, repeat=False)) are exactly the original's
+    get_batch(0 .. num_batches - 1): the longest len % batch_size drawings are left out."""
+    order = np.argsort([len(d) for d in drawings])
+    return [drawings[i] for i in order]
+
+
 def make_dataset(drawings, max_seq_len, batch_size, random_scale_factor=0.0, augment_stroke_prob=0.0,
                  shuffle=True, repeat=True, seed=None, bucket_width=0):
     """tf.data.Dataset of batches {"strokes": float32 [B, max_seq_len + 1, 5], "seq_len": int32 [B]}.
@@ -284,8 +293,9 @@ def make_dataset(drawings, max_seq_len, batch_size, random_scale_factor=0.0, aug
     and point dropping (augment_strokes), then stroke-5 with the start token, padded with
     (0, 0, 0, 0, 1); seq_len is the length after augmentation. The augmentation is redrawn every time
     a drawing is used. shuffle: reshuffled every epoch; repeat: endless (batches may span epochs);
-    incomplete final batches are dropped. For validation/test pass shuffle=False, repeat=False and no
-    augmentation (then the batches are exactly the original's get_batch(0..num_batches-1)).
+    incomplete final batches are dropped. For validation/test pass drawings in sort_by_length order,
+    shuffle=False, repeat=False and no augmentation (then the batches are exactly the original's
+    get_batch(0..num_batches-1)).
 
     bucket_width > 0 (a deviation from the original, for speed): drawings are batched with drawings
     of similar length (tf.data bucket_by_sequence_length, buckets of bucket_width points) and each

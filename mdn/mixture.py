@@ -35,17 +35,22 @@ def num_mixture_outputs(num_mixture):
     return 6 * num_mixture
 
 
-def mixture_params(raw, num_mixture, temperature=1.0, bias=0.0):
+def mixture_params(raw, num_mixture, temperature=1.0, bias=0.0, sigma_scale=None):
     """raw [..., 6M] -> MixtureParams.
 
-    temperature (Sketch-RNN, Ha & Eck eq. 8): mixture logits divided by tau, variances
-    multiplied by tau. bias b (Graves 2013 eq. 61-62): logits multiplied by (1 + b), standard
-    deviations by exp(-b). Both default to the unmodified distribution.
+    temperature tau: mixture logits divided by tau, standard deviations multiplied by
+    `sigma_scale`, which defaults to sqrt(tau) (variances multiplied by tau, Ha & Eck eq. 8; the
+    original sketch_rnn code scales sigma by tau itself, see sketch_rnn.model.sigma_scale). bias b
+    (Graves 2013 eq. 61-62): logits multiplied by (1 + b), standard deviations by exp(-b). All
+    default to the unmodified distribution.
     """
     pi_hat, mu_x, mu_y, log_sx, log_sy, rho_hat = tf.split(raw, 6, axis=-1)
+    temperature = tf.cast(temperature, raw.dtype)
     logits = pi_hat * (1.0 + bias) / temperature
     mu = tf.stack([mu_x, mu_y], axis=-1)
-    sigma = tf.exp(tf.stack([log_sx, log_sy], axis=-1) - bias) * tf.sqrt(tf.cast(temperature, raw.dtype))
+    if sigma_scale is None:
+        sigma_scale = tf.sqrt(temperature)
+    sigma = tf.exp(tf.stack([log_sx, log_sy], axis=-1) - bias) * tf.cast(sigma_scale, raw.dtype)
     rho = tf.clip_by_value(tf.tanh(rho_hat), -RHO_LIMIT, RHO_LIMIT)
     return MixtureParams(logits, mu, sigma, rho)
 

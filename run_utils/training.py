@@ -11,8 +11,10 @@ import os
 import signal
 import sys
 
-import tensorflow as tf
 import keras
+import tensorflow as tf
+
+from data_utils.files import atomic_path, save_json
 
 CKPT_DIR = "checkpoints"
 BEST_WEIGHTS = "best.weights.h5"
@@ -83,17 +85,35 @@ class _RoundEnd(keras.callbacks.Callback):
         value = logs.get(self.best_metric)
         if value is not None and math.isfinite(value) and value < self.best:
             self.best = float(value)
-            self.model.save_weights(os.path.join(self.run_dir, BEST_WEIGHTS))
-            with open(os.path.join(self.run_dir, BEST_INFO), "w") as f:
-                json.dump({"metric": self.best_metric, "value": self.best, "step": step}, f)
+            with atomic_path(os.path.join(self.run_dir, BEST_WEIGHTS), suffix=".weights.h5") as tmp:
+                self.model.save_weights(tmp)
+            save_json({"metric": self.best_metric, "value": self.best, "step": step},
+                      os.path.join(self.run_dir, BEST_INFO))
         self.manager.save(checkpoint_number=step)
 
 
+class _Validate(keras.callbacks.Callback):
+    """Runs validate(model) -> {name: value} at the end of each round and adds the values to the
+    round's logs as val_<name> (before checkpointing, best-keeping and TensorBoard see them)."""
+
+    def __init__(self, validate):
+        super().__init__()
+        self.validate = validate
+
+    def on_epoch_end(self, epoch, logs=None):
+        if logs is not None:
+            for name, value in self.validate(self.model).items():
+                logs[f"val_{name}"] = float(value)
+
+
 def fit_resumable(model, train_ds, valid_ds, run_dir, num_steps, save_every,
-                  resume=False, valid_steps=None, best_metric="val_loss", callbacks=()):
+                  resume=False, valid_steps=None, best_metric="val_loss", callbacks=(), validate=None):
     """Train a compiled, built `model` until its optimizer has taken `num_steps` steps.
 
     train_ds: an infinite (repeated) tf.data.Dataset; valid_ds: a finite one, or None.
+    validate: instead of (or besides) valid_ds, a function model -> {name: value} run at the end
+    of every round, whose values are logged as val_<name> (for validation that is not a plain
+    pass over batches, e.g. the char-RNN's state carried across windows).
     Returns the Keras History of this call (None if nothing was left to do).
     """
     os.makedirs(run_dir, exist_ok=True)
@@ -111,7 +131,8 @@ def fit_resumable(model, train_ds, valid_ds, run_dir, num_steps, save_every,
     if step >= num_steps:
         print(f"Already trained for {step} >= num_steps={num_steps} steps; nothing to do.")
         return None
-    round_end = _RoundEnd(manager, run_dir, num_steps, best_metric if valid_ds is not None else "loss")
+    validating = valid_ds is not None or validate is not None
+    round_end = _RoundEnd(manager, run_dir, num_steps, best_metric if validating else "loss")
     tensorboard = keras.callbacks.TensorBoard(os.path.join(run_dir, "logs"), update_freq=max(1, save_every // 10))
     first_round = step // save_every
     rounds = first_round + math.ceil((num_steps - step) / save_every)
@@ -124,7 +145,7 @@ def fit_resumable(model, train_ds, valid_ds, run_dir, num_steps, save_every,
             initial_epoch=first_round,
             validation_data=valid_ds,
             validation_steps=valid_steps,
-            callbacks=[tensorboard, round_end, *callbacks],
+            callbacks=[*([_Validate(validate)] if validate else []), tensorboard, round_end, *callbacks],
             shuffle=False,  # tf.data pipelines shuffle themselves
             verbose=1 if sys.stdout.isatty() else 2,
         )

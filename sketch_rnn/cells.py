@@ -9,7 +9,9 @@ that is constant over time (the latent z of the decoder) is projected once with
 Cells (magenta `sketch_rnn/rnn.py`):
 - LSTMCell: LSTM with recurrent dropout without memory loss (Semeniuta et al. 2016): dropout on
   the candidate g only, so the cell state is never erased.
-- LayerNormLSTMCell: the same with layer normalisation of each gate and of the cell state.
+- LayerNormLSTMCell: the same with layer normalisation of each gate and of the cell state, and no
+  bias before the gate normalisation (the original: "live life without garbage"; the norm's beta
+  takes its place).
 - HyperLSTMCell: a small layer-norm LSTM (the hypernetwork, Ha et al. 2016) reads [x; h] and
   emits per-step scalings of the main LSTM's weight rows and biases.
 
@@ -123,7 +125,7 @@ def _layer_norm(x, gamma, beta, groups):
 class LSTMCell(keras.layers.Layer):
     """LSTM with recurrent dropout on the candidate (keep probability `keep_prob`)."""
 
-    gates_normalised = False
+    use_bias = True
 
     def __init__(self, units, input_dim, keep_prob=1.0, **kwargs):
         super().__init__(**kwargs)
@@ -135,14 +137,17 @@ class LSTMCell(keras.layers.Layer):
         self.kernel = self.add_weight(shape=(input_dim, 4 * units), initializer="glorot_uniform", name="kernel")
         self.recurrent_kernel = self.add_weight(
             shape=(units, 4 * units), initializer=_orthogonal_per_gate(units), name="recurrent_kernel")
-        self.bias = self.add_weight(shape=(4 * units,), initializer="zeros", name="bias")
+        if self.use_bias:
+            self.bias = self.add_weight(shape=(4 * units,), initializer="zeros", name="bias")
         self.built = True
 
     def project_inputs(self, x, constant=None):
         """x: [batch, time, d] (d = input_dim - constant_dim); constant: [batch, c] or None.
         Returns the input part of the gate pre-activations: [batch, time, 4*units]."""
         d = x.shape[-1]
-        out = tf.einsum("btd,dg->btg", x, self.kernel[:d]) + self.bias
+        out = tf.einsum("btd,dg->btg", x, self.kernel[:d])
+        if self.use_bias:
+            out += self.bias
         if constant is not None:
             out += self.project_constant(constant)[:, None, :]
         return out
@@ -178,7 +183,9 @@ class LSTMCell(keras.layers.Layer):
 
 
 class LayerNormLSTMCell(LSTMCell):
-    """LSTM with layer normalisation of each gate pre-activation and of the cell state."""
+    """LSTM with layer normalisation of each gate pre-activation and of the cell state; no bias."""
+
+    use_bias = False
 
     def __init__(self, units, input_dim, keep_prob=1.0, **kwargs):
         super().__init__(units, input_dim, keep_prob, **kwargs)
@@ -239,10 +246,9 @@ class HyperLSTMCell(keras.layers.Layer):
 
     def project_inputs(self, x, constant=None):
         """Returns [batch, time, 4*units + 4*hyper_units]: the main x-part (without bias) and the
-        hypernetwork's x-part of its gate pre-activations."""
+        hypernetwork's x-part of its gate pre-activations (its layer-norm cell has no bias)."""
         d = x.shape[-1]
         out = tf.einsum("btd,dg->btg", x, self._input_kernel()[:d])
-        out += tf.concat([tf.zeros_like(self.bias), self.hyper.bias], axis=0)
         if constant is not None:
             out += self.project_constant(constant)[:, None, :]
         return out

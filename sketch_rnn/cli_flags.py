@@ -9,6 +9,10 @@ def define_train_flags():
 
 def define_sample_flags():
     flags.DEFINE_bool("greedy", False, "Take the most likely value at every step (temperature -> 0).")
+    flags.DEFINE_enum("temperature_rule", "code", ["code", "paper"],
+                      "sketch_rnn: how --temperature tau scales the offset mixture's standard deviations: "
+                      "code = by tau (the original code's sample(), default), paper = by sqrt(tau) (eq. 8). "
+                      "Mixture weights and pen logits are divided by tau under both.")
     flags.DEFINE_bool("color_strokes", False, "Draw every stroke of a drawing in its own colour.")
     flags.DEFINE_bool("reconstruct", False, "Encode test drawings and decode them, shown side by side.")
     flags.DEFINE_bool("interpolate", False, "Spherically interpolate in z between two test drawings.")

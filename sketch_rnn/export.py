@@ -5,7 +5,8 @@ Signatures (all drawings in stroke-3, original data units: dx, dy, pen_lifted):
 - decode(z [B, z_size], temperature [], seed [2] int32) -> {"strokes": [B, N_max, 3], "lengths": [B]}
 - sample(num_samples [] int32, temperature [], seed [2] int32) -> same as decode; z ~ N(0, I)
   (or no z for an unconditional model).
-Rows of "strokes" at and after "lengths" are zeros.
+Rows of "strokes" at and after "lengths" are zeros. The temperature follows the original code's
+sample(): mixture weights and pen logits divided by it, standard deviations multiplied by it.
 """
 import tensorflow as tf
 

@@ -44,6 +44,22 @@ def kl_weight_at(config, step):
     return config.kl_weight - (config.kl_weight - config.kl_weight_start) * decay
 
 
+TEMPERATURE_RULES = ("code", "paper")
+
+
+def sigma_scale(temperature, rule="code"):
+    """The factor on every mixture standard deviation at sampling temperature tau.
+
+    "code" (the default): tau, as the original's sample(), which passes sqrt(tau) to
+    sample_gaussian_2d, which multiplies each sigma by temp * temp. "paper": sqrt(tau), the
+    paper's eq. 8 (variances multiplied by tau). Mixture weights and pen logits are divided by
+    tau under both rules."""
+    if rule not in TEMPERATURE_RULES:
+        raise ValueError(f"temperature rule must be one of {', '.join(TEMPERATURE_RULES)}; got {rule!r}.")
+    temperature = tf.cast(temperature, tf.float32)
+    return temperature if rule == "code" else tf.sqrt(temperature)
+
+
 def split_output(raw, num_mixture):
     """raw decoder output [..., 6M + 3] -> (pen logits [..., 3], mixture raw [..., 6M])."""
     return raw[..., :3], raw[..., 3:]
@@ -87,8 +103,11 @@ class SketchRNN(keras.Model):
                 kernel_initializer=keras.initializers.RandomNormal(stddev=0.001), name="dec_init_state")
         self.input_dropout = keras.layers.Dropout(1.0 - c.input_dropout_prob) if c.use_input_dropout else None
         self.output_dropout = keras.layers.Dropout(1.0 - c.output_dropout_prob) if c.use_output_dropout else None
-        self.output_layer = keras.layers.Dense(mixture.num_mixture_outputs(c.num_mixture) + 3, name="output")
-        names = ["loss", "recon", "offset_loss", "pen_loss", "kl", "kl_weight", "lr"]
+        # The original creates output_w and output_b with get_variable and no initializer: TF1's
+        # Glorot uniform for both (for the 1-D bias fan_in = fan_out = its length, as in Keras).
+        self.output_layer = keras.layers.Dense(mixture.num_mixture_outputs(c.num_mixture) + 3,
+                                               bias_initializer="glorot_uniform", name="output")
+        names = ["loss", "recon", "offset_loss", "pen_loss", "kl", "kl_weight", "lr", "recon_masked"]
         self.trackers = {n: keras.metrics.Mean(name=n) for n in names}
 
     @property
@@ -122,10 +141,15 @@ class SketchRNN(keras.Model):
         return tf.split(self.init_state_layer(z), self.dec_cell.state_size, axis=-1)
 
     def decode(self, inputs, z, state, training=False):
-        """inputs [B, T, 5] previous points, z [B, z] or None -> (raw [B, T, 6M+3], final state)."""
-        if self.input_dropout is not None:
-            inputs = self.input_dropout(inputs, training=training)
-        projected = self.dec_cell.project_inputs(inputs, constant=z)
+        """inputs [B, T, 5] previous points, z [B, z] or None -> (raw [B, T, 6M+3], final state).
+        Input dropout (training only) drops elements of the whole cell input [S_{i-1}; z] at every
+        step, as the original's DropoutWrapper(input_keep_prob) around the decoder cell."""
+        if self.input_dropout is not None and training:
+            if z is not None:
+                inputs = tf.concat([inputs, tf.tile(z[:, None], [1, tf.shape(inputs)[1], 1])], axis=-1)
+            projected = self.dec_cell.project_inputs(self.input_dropout(inputs, training=True))
+        else:
+            projected = self.dec_cell.project_inputs(inputs, constant=z)
         h, state = self.dec_cell.run_sequence(projected, state, training=training)
         if self.output_dropout is not None:
             h = self.output_dropout(h, training=training)
@@ -146,18 +170,19 @@ class SketchRNN(keras.Model):
         return out
 
     # ----- losses and training -----------------------------------------------------------------
-    def compute_losses(self, data, out, training):
-        """The original's cost: L_R = mean over B*N_max of (L_s masked to each drawing + L_p over
-        N_max), L_KL floored at kl_tolerance; loss = L_R + kl_weight * L_KL. At evaluation, as in
-        the original, the pen loss is masked to the drawing as well. Batches padded to fewer than
-        N_max steps (bucket_width) are summed and still divided by B * N_max: the same scale, minus
-        the pen loss of the padding steps beyond the batch."""
+    def compute_losses(self, data, out, mask_pen=False):
+        """The original's cost terms: L_R = mean over B*N_max of (L_s masked to each drawing + L_p),
+        L_KL floored at kl_tolerance. L_p covers all N_max steps (the original's training model and
+        its eval model, both built with is_training=1); mask_pen=True masks it to the drawing too
+        (the original's is_training=0 branch), reported as an extra validation figure. Batches
+        padded to fewer than N_max steps (bucket_width) are summed and still divided by
+        B * N_max: the same scale, minus the pen loss of the padding steps beyond the batch."""
         target = data["strokes"][:, 1:]
         offset_nll, pen_nll = reconstruction_losses(out["raw"], target, self.config.num_mixture)
         not_ended = 1.0 - target[..., 4]
         per_point = 1.0 / tf.cast(tf.shape(target)[0] * self.config.max_seq_len, tf.float32)
         offset_loss = tf.reduce_sum(offset_nll * not_ended) * per_point
-        pen_loss = tf.reduce_sum(pen_nll if training else pen_nll * not_ended) * per_point
+        pen_loss = tf.reduce_sum(pen_nll * not_ended if mask_pen else pen_nll) * per_point
         losses = {"offset_loss": offset_loss, "pen_loss": pen_loss, "recon": offset_loss + pen_loss}
         if self.config.conditional:
             kl = gaussian_kl(out["mu"], out["presig"])
@@ -176,7 +201,7 @@ class SketchRNN(keras.Model):
         kl_weight = kl_weight_at(self.config, step) if self.config.conditional else tf.constant(0.0)
         with tf.GradientTape() as tape:
             out = self(data, training=True)
-            losses = self.compute_losses(data, out, training=True)
+            losses = self.compute_losses(data, out)
             losses["loss"] = losses["recon"] + kl_weight * losses["kl"]
         grads = tape.gradient(losses["loss"], self.trainable_variables)
         clip = self.config.grad_clip
@@ -187,16 +212,25 @@ class SketchRNN(keras.Model):
         return self._report(losses)
 
     def test_step(self, data):
+        """Validation as the original's evaluate_model on its eval model: z sampled, no dropout,
+        pen loss over all N_max steps, and the eval model's own KL weight, which is never annealed
+        and stays at kl_weight_start: loss = valid_cost = recon + kl_weight_start * max(kl, tol).
+        Also reports recon_masked (pen loss masked to the drawing)."""
         out = self(data, training=False)
-        losses = self.compute_losses(data, out, training=False)
-        losses["loss"] = losses["recon"] + self.config.kl_weight * losses["kl"]
+        losses = self.compute_losses(data, out)
+        kl_weight = self.config.kl_weight_start if self.config.conditional else 0.0
+        losses["loss"] = losses["recon"] + kl_weight * losses["kl"]
+        losses["recon_masked"] = self.compute_losses(data, out, mask_pen=True)["recon"]
         return self._report(losses)
 
     # ----- sampling ----------------------------------------------------------------------------
     def generate(self, z, batch_size, max_len, temperature=1.0, greedy=False, seed=(0, 0),
-                 prefix=None):
+                 prefix=None, temperature_rule="code"):
         """Sample drawings in one tf.while_loop (wrap the caller in tf.function).
 
+        temperature tau divides the mixture and pen logits and scales the mixture's standard
+        deviations by sigma_scale(tau, temperature_rule): tau under "code" (the original's
+        sample(), the default), sqrt(tau) under "paper" (eq. 8).
         z: [B, z_size] or None (unconditional). prefix: optional stroke-5 [B, P, 5] points to
         feed first (without start token; all rows of a batch have the same P).
         Returns (strokes [B, max_len, 5] stroke-5, normalised units, padded with (0,0,0,0,1)
@@ -208,6 +242,7 @@ class SketchRNN(keras.Model):
             _, state = self.decode(tf.concat([prev[:, None], prefix[:, :-1]], axis=1), z, state)
             prev = prefix[:, -1]
         temperature = tf.cast(temperature, tf.float32)
+        scale = sigma_scale(temperature, temperature_rule)
         seed = tf.cast(tf.convert_to_tensor(seed), tf.int32)
         end_row = tf.constant([0.0, 0.0, 0.0, 0.0, 1.0])
         m = self.config.num_mixture
@@ -226,7 +261,7 @@ class SketchRNN(keras.Model):
                 offset = mixture.greedy_offset(mixture.mixture_params(mix_raw, m))
             else:
                 pen = tfd.Categorical(logits=pen_logits / temperature, dtype=tf.int32).sample(seed=pen_seed)
-                params = mixture.mixture_params(mix_raw, m, temperature=temperature)
+                params = mixture.mixture_params(mix_raw, m, temperature=temperature, sigma_scale=scale)
                 offset = mixture.offset_distribution(params).sample(seed=offset_seed)
             point = tf.concat([offset, tf.one_hot(pen, 3)], axis=-1)
             done = tf.logical_or(done, tf.equal(pen, 2))
@@ -259,5 +294,6 @@ def build_model(config, jit_compile=False):
     XLA is off by default: on CPU the fused recurrences run slower under XLA (bench/)."""
     model = new_model(config)
     lr = SketchLearningRate(config.learning_rate, config.decay_rate, config.min_learning_rate)
-    model.compile(optimizer=keras.optimizers.Adam(lr), jit_compile=jit_compile)
+    # epsilon: TF1's AdamOptimizer default (1e-8), which the original uses; Keras' default is 1e-7.
+    model.compile(optimizer=keras.optimizers.Adam(lr, epsilon=1e-8), jit_compile=jit_compile)
     return model

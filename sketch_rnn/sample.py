@@ -41,9 +41,10 @@ def slerp(z0, z1, t):
 class Sampler:
     """Batched, compiled sampling and encoding of one trained model (drawings in data units)."""
 
-    def __init__(self, model, config):
+    def __init__(self, model, config, temperature_rule="code"):
         self.model = model
         self.config = config
+        self.temperature_rule = temperature_rule
         self._generate = tf.function(model.generate, jit_compile=True, reduce_retracing=True)
 
     def encode(self, drawings, seed=(0, 0)):
@@ -66,7 +67,8 @@ class Sampler:
             prefix5 = tf.tile(p, [num, 1, 1])
         z = None if z is None else tf.constant(z, tf.float32)
         strokes5, lengths = self._generate(z, num, self.config.max_seq_len, temperature=float(temperature),
-                                           greedy=greedy, seed=tf.constant(seed), prefix=prefix5)
+                                           greedy=greedy, seed=tf.constant(seed), prefix=prefix5,
+                                           temperature_rule=self.temperature_rule)
         out = []
         for s, n in zip(strokes5.numpy(), lengths.numpy()):
             drawing = strokes_lib.to_normal_strokes(s[:n + 1]) if n else np.zeros((0, 3), np.float32)
@@ -113,7 +115,7 @@ def main(flags):
         raise ValueError("--temperature must be > 0; use --greedy for the deterministic mode.")
     num = flags.num_samples or DEFAULT_NUM_SAMPLES
     seed = (flags.seed if flags.seed is not None else np.random.randint(1 << 30), 0)
-    sampler = Sampler(model, config)
+    sampler = Sampler(model, config, flags.temperature_rule)
     output = flags.output or f"sketch_rnn_{modes[0] if modes else 'samples'}.svg"
     style = dict(color_strokes=flags.color_strokes)
 

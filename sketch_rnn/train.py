@@ -1,5 +1,7 @@
 """Train Sketch-RNN: python train.py --model=sketch_rnn --category=bird [--hparams=...]."""
 import dataclasses
+import json
+import math
 import os
 
 import keras
@@ -7,12 +9,35 @@ import keras
 from data_utils import sketch_data, strokes
 from run_utils.config import apply_hparams, load_config, save_config
 from run_utils.rundir import CONFIG_NAME, default_run_dir
-from run_utils.training import check_resume, fit_resumable, restore_weights
+from run_utils.training import BEST_INFO, check_resume, fit_resumable, restore_weights
 from sketch_rnn.config import SketchRNNConfig
 from sketch_rnn.export import export_saved_model
 from sketch_rnn.model import build_model
 
 DEFAULT_DATA_DIR = "data"
+
+
+class OriginalLogLine(keras.callbacks.Callback):
+    """After each validation, the original sketch_rnn_train.py's log lines with its names:
+    "step: .., lr: .., klw: .., cost: .., recon: .., kl: .." (training means of the round) and
+    "best_valid_cost: .., valid_cost: .., valid_recon: .., valid_kl: ..", where valid_cost =
+    valid_recon + kl_weight_start * valid_kl as the original's eval model computes it."""
+
+    def __init__(self, run_dir):
+        super().__init__()
+        info = os.path.join(run_dir, BEST_INFO)
+        self.best = json.load(open(info))["value"] if os.path.exists(info) else math.inf
+
+    def on_epoch_end(self, epoch, logs=None):
+        logs = logs or {}
+        if "val_loss" not in logs:
+            return
+        self.best = min(self.best, logs["val_loss"])
+        step = int(self.model.optimizer.iterations.numpy())
+        print(f"step: {step}, lr: {logs['lr']:.6f}, klw: {logs['kl_weight']:.4f}, cost: {logs['loss']:.4f}, "
+              f"recon: {logs['recon']:.4f}, kl: {logs['kl']:.4f}", flush=True)
+        print(f"best_valid_cost: {self.best:.4f}, valid_cost: {logs['val_loss']:.4f}, "
+              f"valid_recon: {logs['val_recon']:.4f}, valid_kl: {logs['val_kl']:.4f}", flush=True)
 
 
 def dataset_names(categories, config):
@@ -61,10 +86,11 @@ def main(flags):
         random_scale_factor=config.random_scale_factor, augment_stroke_prob=config.augment_stroke_prob,
         shuffle=True, repeat=True, seed=flags.seed, bucket_width=config.bucket_width)
     valid_ds = sketch_data.make_dataset(
-        strokes.normalize(data.valid, config.scale_factor), config.max_seq_len, config.batch_size,
-        shuffle=False, repeat=False) if len(data.valid) >= config.batch_size else None
+        strokes.normalize(sketch_data.sort_by_length(data.valid), config.scale_factor), config.max_seq_len,
+        config.batch_size, shuffle=False, repeat=False) if len(data.valid) >= config.batch_size else None
     model = build_model(config)
-    fit_resumable(model, train_ds, valid_ds, run_dir, config.num_steps, config.save_every, resume=flags.resume)
+    fit_resumable(model, train_ds, valid_ds, run_dir, config.num_steps, config.save_every, resume=flags.resume,
+                  callbacks=[OriginalLogLine(run_dir)] if valid_ds is not None else [])
     restore_weights(model, run_dir)  # export the best-validation weights
     export_dir = export_saved_model(model, os.path.join(run_dir, "saved_model"))
     print(f"SavedModel written to {export_dir}")

@@ -9,7 +9,7 @@ import tensorflow as tf
 
 from char_rnn import train as char_train
 from char_rnn.config import CharRNNConfig
-from char_rnn.model import build_model, choose_next
+from char_rnn.model import build_model, choose_next, text_nll
 from char_rnn.sample import Sampler
 from data_utils import text_corpus
 from data_utils.text import UnknownCharacterError, Vocabulary
@@ -126,6 +126,29 @@ def test_loss_and_bits_per_char_match_numpy():
     assert result["loss"] == pytest.approx(nll, rel=1e-5)
     assert result["bpc"] == pytest.approx(nll / math.log(2), rel=1e-5)
     assert nll == pytest.approx(math.log(11), abs=0.05)              # untrained: near uniform
+
+
+def test_validation_carries_state_across_windows():
+    """text_nll with carry_state equals one uninterrupted pass over each stream (numpy NLL of a
+    teacher-forced call on the whole stream); without it, every window starts from zero state."""
+    keras.utils.set_random_seed(3)
+    model = build_model(tiny_config(vocab_size=9))
+    ids = np.random.default_rng(2).integers(0, 9, size=3 * 23 + 2).astype(np.int32)  # 3 streams of 23 + 2 left over
+    streams = ids[:3 * 23 + 1]
+    inputs = np.stack([streams[s * 23:s * 23 + 23] for s in range(3)])
+    targets = np.stack([streams[s * 23 + 1:s * 23 + 24] for s in range(3)])
+
+    def numpy_nll(x, y):
+        logp = log_softmax(model(tf.constant(x)).numpy().astype(np.float64))
+        return -np.take_along_axis(logp, y[..., None], axis=-1)[..., 0]
+
+    carried, count = text_nll(model, ids, num_streams=3, chunk_length=5)
+    assert count == 69
+    assert carried == pytest.approx(numpy_nll(inputs, targets).mean(), rel=1e-5)
+    windows, _ = text_nll(model, ids, num_streams=3, chunk_length=5, carry_state=False)
+    reset = np.concatenate([numpy_nll(inputs[:, b:b + 5], targets[:, b:b + 5]) for b in range(0, 23, 5)], axis=1)
+    assert windows == pytest.approx(reset.mean(), rel=1e-5)
+    assert abs(windows - carried) > 1e-6   # the two figures differ: the state matters
 
 
 def test_choose_next_top_k_temperature_and_greedy():

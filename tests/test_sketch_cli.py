@@ -78,7 +78,7 @@ def test_cli_sample_writes_parseable_svg(trained_run, tmp_path):
 def sample_flags(run_dir, output, **kw):
     base = dict(run_dir=str(run_dir), output=str(output), export_dir=None, data_dir=None, temperature=0.3,
                 num_samples=3, seed=5, greedy=False, color_strokes=False, reconstruct=False, interpolate=False,
-                complete=False, indices=[], interpolation_steps=4, complete_fraction=0.5)
+                complete=False, indices=[], interpolation_steps=4, complete_fraction=0.5, temperature_rule="code")
     base.update(kw)
     return types.SimpleNamespace(**base)
 

@@ -79,13 +79,13 @@ def test_loss_masks_offsets_after_the_end_of_drawing():
     model = SketchRNN(tiny_config(conditional=False))
     data = make_batch(rng)
     out = model(data)
-    a = model.compute_losses(data, out, training=True)
+    a = model.compute_losses(data, out)
     strokes = data["strokes"].numpy()
     lens = data["seq_len"].numpy()
     changed = strokes.copy()
     for b, ln in enumerate(lens):
         changed[b, ln + 1:, :2] = 99.0
-    b_ = model.compute_losses({"strokes": tf.constant(changed), "seq_len": data["seq_len"]}, out, training=True)
+    b_ = model.compute_losses({"strokes": tf.constant(changed), "seq_len": data["seq_len"]}, out)
     np.testing.assert_allclose(a["offset_loss"].numpy(), b_["offset_loss"].numpy(), rtol=1e-6)
     # Manual L_s: mean over B*N of the masked per-point offset loss.
     offset_nll, pen_nll = reconstruction_losses(out["raw"], data["strokes"][:, 1:], 3)
@@ -110,12 +110,12 @@ def test_bucket_padded_batch_keeps_the_loss_scale_of_n_max():
     out_full, out_short = model(full), model(short)
     np.testing.assert_allclose(out_full["raw"][:, :10].numpy(), out_short["raw"].numpy(), atol=1e-5)
     for name in ("offset_loss", "pen_loss"):
-        np.testing.assert_allclose(model.compute_losses(full, out_full, training=False)[name].numpy(),
-                                   model.compute_losses(short, out_short, training=False)[name].numpy(), rtol=1e-5)
+        np.testing.assert_allclose(model.compute_losses(full, out_full, mask_pen=True)[name].numpy(),
+                                   model.compute_losses(short, out_short, mask_pen=True)[name].numpy(), rtol=1e-5)
     _, pen_nll = reconstruction_losses(out_full["raw"], full["strokes"][:, 1:], 3)
     dropped = pen_nll.numpy()[:, 10:].sum() / (8 * 20)
-    train_full = model.compute_losses(full, out_full, training=True)["pen_loss"].numpy()
-    train_short = model.compute_losses(short, out_short, training=True)["pen_loss"].numpy()
+    train_full = model.compute_losses(full, out_full)["pen_loss"].numpy()
+    train_short = model.compute_losses(short, out_short)["pen_loss"].numpy()
     np.testing.assert_allclose(train_full - train_short, dropped, rtol=1e-4)
 
 
@@ -139,7 +139,7 @@ def test_training_on_bucketed_batches_of_several_lengths():
 def test_kl_is_floored_at_tolerance():
     model = SketchRNN(tiny_config(kl_tolerance=5.0))
     data = make_batch(np.random.default_rng(3))
-    losses = model.compute_losses(data, model(data), training=True)
+    losses = model.compute_losses(data, model(data))
     assert float(losses["kl"]) == pytest.approx(5.0)
 
 

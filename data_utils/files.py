@@ -1,0 +1,51 @@
+"""Writing files so that a kill, a full disk or an exception never leaves a half-written file.
+
+Every file the project writes goes through `atomic_path` (or the helpers built on it): the content
+is written to a hidden temporary file in the destination's folder and renamed over the destination
+only when complete (a rename within one folder is atomic on POSIX and Windows). After any failure
+the destination still holds its previous content, or does not exist, and no temporary file is left.
+"""
+import contextlib
+import json
+import os
+import tempfile
+
+
+@contextlib.contextmanager
+def atomic_path(path, suffix=""):
+    """Yield a temporary path beside `path`; when the block ends without an exception it is renamed
+    to `path`, otherwise removed. suffix: an extension the writer needs to see on the temporary
+    name (e.g. ".h5" for Keras, ".npz" for numpy)."""
+    path = os.fspath(path)
+    folder = os.path.dirname(os.path.abspath(path))
+    os.makedirs(folder, exist_ok=True)
+    fd, tmp = tempfile.mkstemp(prefix=f".{os.path.basename(path)}.", suffix=f".part{suffix}", dir=folder)
+    os.close(fd)
+    try:
+        yield tmp
+        os.chmod(tmp, 0o644)  # mkstemp made it private; written files are ordinary files
+        os.replace(tmp, path)
+    finally:
+        if os.path.exists(tmp):
+            os.unlink(tmp)
+
+
+@contextlib.contextmanager
+def atomic_open(path, mode="w", encoding="utf-8"):
+    """open() for writing (mode "w" or "wb") through atomic_path."""
+    with atomic_path(path) as tmp:
+        with open(tmp, mode, encoding=None if "b" in mode else encoding) as f:
+            yield f
+
+
+def save_json(value, path):
+    """Write `value` as indented JSON, atomically."""
+    with atomic_open(path) as f:
+        json.dump(value, f, indent=2, sort_keys=True)
+        f.write("\n")
+
+
+def save_text(text, path):
+    """Write a UTF-8 text file, atomically."""
+    with atomic_open(path) as f:
+        f.write(text)
