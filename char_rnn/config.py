@@ -11,7 +11,6 @@ import dataclasses
 
 @dataclasses.dataclass
 class CharRNNConfig:
-    data_path: str = ""             # the text file or folder trained on (filled in by train.py)
     vocab_size: int = 0             # characters in the vocabulary (filled in from the training split)
     valid_fraction: float = 0.1     # the last this fraction of the text is the validation split
     num_steps: int = 20000          # total optimizer steps (the CLI's --num_steps overrides)

@@ -14,6 +14,7 @@ import os
 
 import tensorflow as tf
 
+from data_utils.files import atomic_dir
 from run_utils.config import save_config
 
 
@@ -21,6 +22,7 @@ class CharRNNModule(tf.Module):
     def __init__(self, model, vocabulary):
         super().__init__()
         self.model = model
+        self.model_weights = list(model.weights)  # what run_utils.training.restore_exported_weights reads
         self.chars = tf.constant(vocabulary.chars)
         self.table = tf.lookup.StaticHashTable(
             tf.lookup.KeyValueTensorInitializer(self.chars, tf.range(len(vocabulary), dtype=tf.int32)),
@@ -59,7 +61,8 @@ class CharRNNModule(tf.Module):
 def export_saved_model(model, vocabulary, export_dir):
     """Write the SavedModel (model_config.json and vocab.json under assets.extra/); returns export_dir."""
     module = CharRNNModule(model, vocabulary)
-    tf.saved_model.save(module, export_dir, signatures={"generate": module.generate, "greedy": module.greedy})
-    save_config(model.config, os.path.join(export_dir, "assets.extra", "model_config.json"))
-    vocabulary.save(os.path.join(export_dir, "assets.extra", "vocab.json"))
+    with atomic_dir(export_dir) as tmp:
+        tf.saved_model.save(module, tmp, signatures={"generate": module.generate, "greedy": module.greedy})
+        save_config(model.config, os.path.join(tmp, "assets.extra", "model_config.json"))
+        vocabulary.save(os.path.join(tmp, "assets.extra", "vocab.json"))
     return export_dir

@@ -15,6 +15,7 @@ from char_rnn.config import CharRNNConfig
 from char_rnn.export import export_saved_model
 from char_rnn.model import build_model
 from char_rnn.train import VOCAB_NAME
+from data_utils.files import save_text
 from data_utils.text import Vocabulary
 from run_utils.config import load_config
 from run_utils.rundir import CONFIG_NAME, newest_run
@@ -78,9 +79,7 @@ def main(flags):
     body = texts[0] if len(texts) == 1 else "".join(
         f"===== sample {i + 1} =====\n{t}\n" for i, t in enumerate(texts))
     if flags.output:
-        os.makedirs(os.path.dirname(os.path.abspath(flags.output)), exist_ok=True)
-        with open(flags.output, "w", encoding="utf-8") as f:
-            f.write(body)
+        save_text(body, flags.output)
         print(f"Wrote {len(texts)} sample(s) of {flags.length} characters to {flags.output}")
     else:
         print(body)

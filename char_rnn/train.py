@@ -15,12 +15,12 @@ from char_rnn.model import LN2, build_model, text_nll
 from data_utils import text_corpus
 from data_utils.files import save_json
 from data_utils.text import Vocabulary
-from run_utils.config import apply_hparams, load_config, save_config
-from run_utils.rundir import CONFIG_NAME, default_run_dir
+from run_utils.config import save_config, training_config
+from run_utils.rundir import (CONFIG_NAME, EVAL_FILE, EXPORT_DIR, default_run_dir, locked_run_dir, remember_data_dir,
+                              remembered_data_dir)
 from run_utils.training import check_resume, fit_resumable, restore_weights
 
 VOCAB_NAME = "vocab.json"
-EVAL_NAME = "eval.json"
 
 
 class Throughput(keras.callbacks.Callback):
@@ -53,38 +53,29 @@ class Throughput(keras.callbacks.Callback):
 
 
 def prepare(flags):
-    """Resolve config, text and vocabulary. Returns (config, vocabulary, train_ids, valid_ids, run_dir)."""
-    config = apply_hparams(CharRNNConfig(), flags.hparams)
+    """Resolve config, text and vocabulary before anything is written.
+    Returns (config, vocabulary, train_ids, valid_ids, run_dir, data_path)."""
     if not flags.data_dir and not flags.log_root:
         raise ValueError("--data_dir is required: a UTF-8 text file or a folder of text files.")
     run_dir = flags.log_root or default_run_dir("char_rnn", text_corpus.corpus_name(flags.data_dir))
-    config_path = os.path.join(run_dir, CONFIG_NAME)
-    resuming = bool(flags.resume and os.path.exists(config_path))
-    if resuming:  # keep the run's own settings; flags may only extend the schedule
-        config = load_config(CharRNNConfig, config_path)
-    data_path = flags.data_dir or (config.data_path if resuming else None)
+    config, resuming = training_config(CharRNNConfig(), run_dir, flags)
+    data_path = flags.data_dir or (remembered_data_dir(run_dir) if resuming else None)
     if not data_path:
         raise ValueError("--data_dir is required: a UTF-8 text file or a folder of text files.")
     text = text_corpus.load_corpus(data_path)
     train_text, valid_text = text_corpus.split_text(text, config.valid_fraction)
-    vocab_path = os.path.join(run_dir, VOCAB_NAME)
     if resuming:
-        vocabulary = Vocabulary.load(vocab_path)
+        vocabulary = Vocabulary.load(os.path.join(run_dir, VOCAB_NAME))
         vocabulary.encode("".join(set(train_text)))  # the text must fit the run's vocabulary
     else:
         vocabulary = Vocabulary.from_text(train_text)
-    updates = dict(data_path=os.path.abspath(data_path), vocab_size=len(vocabulary))
-    if flags.num_steps is not None:
-        updates["num_steps"] = flags.num_steps
-    if flags.save_every is not None:
-        updates["save_every"] = flags.save_every
-    config = dataclasses.replace(config, **updates)
+    config = dataclasses.replace(config, vocab_size=len(vocabulary))
     train_ids = vocabulary.encode(train_text)
     valid_ids, dropped = text_corpus.encode_known(vocabulary, valid_text)
     if dropped:
         print(f"Note: {dropped} validation characters are not in the training split's vocabulary and are "
               "left out of the validation text.", flush=True)
-    return config, vocabulary, train_ids, valid_ids, run_dir
+    return config, vocabulary, train_ids, valid_ids, run_dir, data_path
 
 
 def validation_figures(model, valid_ids, config):
@@ -97,11 +88,16 @@ def validation_figures(model, valid_ids, config):
 
 
 def main(flags):
-    config, vocabulary, train_ids, valid_ids, run_dir = prepare(flags)
+    config, vocabulary, train_ids, valid_ids, run_dir, data_path = prepare(flags)
     check_resume(run_dir, flags.resume)
-    os.makedirs(run_dir, exist_ok=True)
+    with locked_run_dir(run_dir):
+        train(flags, config, vocabulary, train_ids, valid_ids, run_dir, data_path)
+
+
+def train(flags, config, vocabulary, train_ids, valid_ids, run_dir, data_path):
     save_config(config, os.path.join(run_dir, CONFIG_NAME))
     vocabulary.save(os.path.join(run_dir, VOCAB_NAME))
+    remember_data_dir(run_dir, data_path)
     print(f"char-RNN: {len(train_ids)} train / {len(valid_ids)} valid characters, vocabulary of "
           f"{len(vocabulary)}; run dir {run_dir}", flush=True)
     if flags.seed is not None:
@@ -122,10 +118,10 @@ def main(flags):
     restore_weights(model, run_dir)  # export the best-validation weights
     if validate is not None:
         result = validation_figures(model, valid_ids, config)
-        save_json(result, os.path.join(run_dir, EVAL_NAME))
+        save_json(result, os.path.join(run_dir, EVAL_FILE))
         print(f"Validation (best weights, {result['chars']} characters): {result['nats_per_char']:.4f} nats/char "
               f"= {result['bits_per_char']:.4f} bits/char with the state carried across windows; "
               f"{result['nats_per_char_windows']:.4f} nats/char with every {config.seq_length}-character window "
               "started from a zero state.", flush=True)
-    export_dir = export_saved_model(model, vocabulary, os.path.join(run_dir, "saved_model"))
+    export_dir = export_saved_model(model, vocabulary, os.path.join(run_dir, EXPORT_DIR))
     print(f"SavedModel written to {export_dir}")

@@ -8,6 +8,7 @@ the destination still holds its previous content, or does not exist, and no temp
 import contextlib
 import json
 import os
+import shutil
 import tempfile
 
 
@@ -49,3 +50,27 @@ def save_text(text, path):
     """Write a UTF-8 text file, atomically."""
     with atomic_open(path) as f:
         f.write(text)
+
+
+@contextlib.contextmanager
+def atomic_dir(path):
+    """Yield a temporary folder beside `path` to fill; when the block succeeds it replaces `path`
+    (an existing folder is moved aside first and deleted after the new one is in place), otherwise
+    it is deleted. A kill never leaves a half-written folder at `path`."""
+    path = os.path.abspath(os.fspath(path))
+    parent = os.path.dirname(path)
+    os.makedirs(parent, exist_ok=True)
+    tmp = tempfile.mkdtemp(prefix=f".{os.path.basename(path)}.", suffix=".part", dir=parent)
+    old = None
+    try:
+        yield tmp
+        os.chmod(tmp, 0o755)  # mkdtemp made it private
+        if os.path.exists(path):
+            old = tempfile.mkdtemp(prefix=f".{os.path.basename(path)}.", suffix=".old", dir=parent)
+            os.rmdir(old)
+            os.replace(path, old)
+        os.replace(tmp, path)
+    finally:
+        for leftover in (tmp, old):
+            if leftover and os.path.exists(leftover):
+                shutil.rmtree(leftover, ignore_errors=True)

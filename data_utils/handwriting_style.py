@@ -31,6 +31,8 @@ import xml.etree.ElementTree as ET
 
 import numpy as np
 
+from data_utils.files import atomic_open
+
 # Median vertical extent (max y - min y) of an IAM-OnDB line, raw units (580 over 12,195 lines).
 IAM_LINE_HEIGHT = 580.0
 # Median distance between consecutive points inside a stroke in IAM-OnDB, raw units (18.4).
@@ -64,7 +66,7 @@ class Style:
 
     def save(self, path):
         rows = [[float(f"{dx:.9g}"), float(f"{dy:.9g}"), int(eos)] for dx, dy, eos in self.strokes]
-        with open(path, "w", encoding="utf-8") as f:
+        with atomic_open(path) as f:
             json.dump({"text": self.text, "strokes": rows}, f, ensure_ascii=False)
 
     @classmethod

@@ -22,9 +22,13 @@ Conventions of `Corpus.strokes` (raw offsets, not normalised):
   (0, 0); eos = 1 on the last point of every stroke (the pen lifts after it), so the last row of a
   line always has eos = 1. Offsets after an eos row are the pen-up jumps between strokes.
 """
+import bz2
 import collections
+import contextlib
 import dataclasses
+import gzip
 import json
+import lzma
 import os
 import re
 import sys
@@ -35,6 +39,7 @@ import xml.etree.ElementTree as ET
 
 import numpy as np
 
+from data_utils.files import atomic_path
 from data_utils.text import UnknownCharacterError, Vocabulary
 
 CACHE_NAME = "iam_corpus_cache.npz"
@@ -209,16 +214,42 @@ def _walk(root, suffix):
     return sorted(found)
 
 
+def _decompressed(raw):
+    """A reader of the decompressed content of an open archive file (gzip, xz, bzip2 or plain
+    tar, told by its first bytes). Python's gzip/lzma/bz2 readers check the stream's checksum at
+    its end, which tarfile's own gzip reader does not."""
+    magic = raw.read(6)
+    raw.seek(0)
+    if magic.startswith(b"\x1f\x8b"):
+        return gzip.GzipFile(fileobj=raw, mode="rb")
+    if magic.startswith(b"\xfd7zXZ\x00"):
+        return lzma.LZMAFile(raw)
+    if magic.startswith(b"BZh"):
+        return bz2.BZ2File(raw)
+    return contextlib.nullcontext(raw)
+
+
 def _iter_archive(path):
-    """Stream the regular files of a tar archive: yields (member name, bytes, fraction read)."""
+    """Stream the regular files of a tar archive: yields (member name, bytes, fraction read).
+
+    The whole archive is read, to its end: tarfile's stream reader stops quietly at a damaged
+    member header, and gzip checks its CRC only at the end of the stream, so after the last member
+    the rest must be the tar end-of-archive padding (zeros) and decompress without error."""
     try:
-        with open(path, "rb") as raw:
+        with open(path, "rb") as raw, _decompressed(raw) as stream:
             size = max(os.fstat(raw.fileno()).st_size, 1)
-            with tarfile.open(fileobj=raw, mode="r|*") as tar:
+            with tarfile.open(fileobj=stream, mode="r|") as tar:
                 for member in tar:
                     if member.isfile():
                         yield member.name, tar.extractfile(member).read(), raw.tell() / size
-    except (tarfile.TarError, EOFError, OSError, ValueError) as e:
+                while True:  # the rest of the (decompressed) stream: reading it checks the CRC
+                    chunk = tar.fileobj.read(1 << 20)
+                    if not chunk:
+                        break
+                    if chunk.strip(b"\0"):
+                        raise tarfile.ReadError("a damaged member header ends the archive early; "
+                                                "more data follows it")
+    except (tarfile.TarError, EOFError, OSError, ValueError, zlib.error, lzma.LZMAError) as e:
         if isinstance(e, FileNotFoundError):
             raise
         raise ValueError(f"The archive {path} is damaged or incomplete ({e}); download it again.") from None
@@ -392,9 +423,8 @@ def _write_cache(path, arrays, key):
     xy = arrays["xy"]
     if np.array_equal(xy, np.round(xy)) and np.abs(xy).max() < 2 ** 15:
         arrays = dict(arrays, xy=xy.astype(np.int16))  # IAM coordinates are small integers: half the size
-    tmp = path + ".tmp.npz"
-    np.savez(tmp, cache_key=np.array(key), **arrays)
-    os.replace(tmp, path)
+    with atomic_path(path, suffix=".npz") as tmp:
+        np.savez(tmp, cache_key=np.array(key), **arrays)
 
 
 # ----------------------------------------------------------------------------------------------

@@ -17,7 +17,6 @@ import json
 import os
 import pickle
 import sys
-import tempfile
 import urllib.parse
 import zipfile
 import zlib
@@ -26,6 +25,7 @@ import numpy as np
 
 from data_utils import strokes as S
 from data_utils.download import DownloadError, download
+from data_utils.files import atomic_open
 from data_utils.strokes import normalize, to_big_strokes, to_normal_strokes  # noqa: F401 (public API)
 
 SPLITS = ("train", "valid", "test")
@@ -168,18 +168,8 @@ def write_npz(path, train, valid, test):
         integral = all(np.array_equal(d, np.round(d)) and np.abs(d).max() <= np.iinfo(np.int16).max
                        for d in drawings)
         splits[split] = _object_array([d.astype(np.int16 if integral else np.float32) for d in drawings])
-    folder = os.path.dirname(os.path.abspath(path))
-    os.makedirs(folder, exist_ok=True)
-    fd, part = tempfile.mkstemp(prefix=f".{os.path.basename(path)}.", suffix=".part", dir=folder)
-    try:
-        with os.fdopen(fd, "wb") as f:
-            np.savez_compressed(f, **splits)
-        os.chmod(part, 0o644)  # mkstemp made it private
-        os.replace(part, path)
-    except BaseException:
-        if os.path.exists(part):
-            os.unlink(part)
-        raise
+    with atomic_open(path, "wb") as f:
+        np.savez_compressed(f, **splits)
     return path
 
 

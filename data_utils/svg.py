@@ -16,6 +16,7 @@ import os
 import numpy as np
 import svgwrite
 
+from data_utils.files import atomic_open
 from data_utils.strokes import strokes_to_lines
 
 # One colour per stroke (cycled) when color_strokes=True.
@@ -101,10 +102,9 @@ def row(drawings, captions=None, **style):
 
 
 def save(dwg, path):
-    """Write an svgwrite.Drawing to path (folders created); returns path."""
-    folder = os.path.dirname(os.path.abspath(path))
-    os.makedirs(folder, exist_ok=True)
-    dwg.saveas(path)
+    """Write an svgwrite.Drawing to path, atomically (folders created); returns path."""
+    with atomic_open(path) as f:
+        dwg.write(f)
     return path
 
 

@@ -8,6 +8,8 @@ import os
 
 import numpy as np
 
+from data_utils.files import atomic_open
+
 
 class UnknownCharacterError(ValueError):
     """Raised when a text holds characters outside the vocabulary."""
@@ -62,7 +64,7 @@ class Vocabulary:
         return "".join(self.chars[int(i)] for i in ids)
 
     def save(self, path):
-        with open(path, "w", encoding="utf-8") as f:
+        with atomic_open(path) as f:
             json.dump({"chars": self.chars}, f, ensure_ascii=False)
 
     @classmethod

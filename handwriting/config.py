@@ -50,7 +50,7 @@ class HandwritingConfig:
             raise ValueError(f"task must be one of {', '.join(TASKS)}; got {self.task!r}.")
         if self.optimizer not in OPTIMIZERS:
             raise ValueError(f"optimizer must be one of {', '.join(OPTIMIZERS)}; got {self.optimizer!r}.")
-        for name in ("num_layers", "rnn_size", "num_mixture", "num_window", "batch_size", "save_every"):
+        for name in ("num_layers", "rnn_size", "num_mixture", "num_window", "batch_size", "save_every", "num_steps"):
             if getattr(self, name) < 1:
                 raise ValueError(f"{name} must be positive; got {getattr(self, name)}.")
         for name in ("lstm_clip", "output_clip", "learning_rate"):

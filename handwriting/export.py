@@ -20,6 +20,7 @@ import os
 import numpy as np
 import tensorflow as tf
 
+from data_utils.files import atomic_dir
 from handwriting.model import MAX_POINTS_PER_CHAR
 from run_utils.config import save_config
 
@@ -103,6 +104,7 @@ def export_saved_model(model, export_dir):
             tf.TensorSpec([], tf.float32, name="bias"), tf.TensorSpec([2], tf.int32, name="seed")])
         module.sample = fn
         signatures = {"sample": fn}
-    tf.saved_model.save(module, export_dir, signatures=signatures)
-    save_config(model.config, os.path.join(export_dir, "assets.extra", "config.json"))
+    with atomic_dir(export_dir) as tmp:
+        tf.saved_model.save(module, tmp, signatures=signatures)
+        save_config(model.config, os.path.join(tmp, "assets.extra", "config.json"))
     return export_dir

@@ -109,6 +109,8 @@ class Sampler:
         rows = self._unpack(out, record)
         for row, text in zip(rows, texts):
             row["text"] = text
+            if "phi" in row:  # the batch's phi spans its longest text; this row's window ends at len(text) + 1
+                row["phi"] = row["phi"][:, :len(text) + 1]
         return rows
 
     def sample(self, num, steps, bias, seed=(0, 0), temperature=1.0, record=False):

@@ -9,7 +9,6 @@ offset statistics and the alphabet), checkpoints, best.weights.h5, TensorBoard l
 saved_model/.
 """
 import dataclasses
-import json
 import os
 import time
 
@@ -17,40 +16,32 @@ import keras
 import tensorflow as tf
 
 from data_utils import iam
+from data_utils.files import save_json
 from data_utils.text import Vocabulary
 from handwriting.config import HandwritingConfig
 from handwriting.export import export_saved_model
 from handwriting.model import build_model
-from run_utils.config import apply_hparams, load_config, save_config
-from run_utils.rundir import CONFIG_NAME, default_run_dir
+from run_utils.config import save_config, training_config
+from run_utils.rundir import (CONFIG_NAME, EVAL_FILE, EXPORT_DIR, default_run_dir, locked_run_dir, remember_data_dir,
+                              remembered_data_dir)
 from run_utils.training import check_resume, fit_resumable, restore_weights
 
-DATA_DIR_FILE = "data_dir.txt"
-EVAL_FILE = "eval.json"
+# Fields a resumed run may change with --hparams (its other hyperparameters are the checkpoint's).
+RESUMABLE = ("num_steps", "save_every", "max_minutes", "valid_batches")
 CHAR_PAD = 32  # with jit_compile, texts are padded to a multiple of this many characters
 
 
 def prepare(flags):
-    """Resolve the run directory, the config (new or resumed) and the data folder."""
+    """Resolve the run directory, the config (new or resumed) and the data folder, before anything
+    is written."""
     task = flags.task or "synthesis"
     run_dir = flags.log_root or default_run_dir("handwriting", task)
-    config_path = os.path.join(run_dir, CONFIG_NAME)
-    resuming = flags.resume and os.path.exists(config_path)
-    if resuming:  # the run's config (statistics, alphabet); --hparams may change e.g. max_minutes
-        config = apply_hparams(load_config(HandwritingConfig, config_path), flags.hparams)
-        if flags.task and flags.task != config.task:
-            raise ValueError(f"{run_dir} holds a {config.task} run; drop --task={flags.task} or pick another --log_root.")
-        task = config.task
-    else:
-        config = apply_hparams(HandwritingConfig(task=task), flags.hparams)
-    if config.task != task:
+    config, resuming = training_config(HandwritingConfig(task=task), run_dir, flags, RESUMABLE)
+    if resuming and flags.task and flags.task != config.task:
+        raise ValueError(f"{run_dir} holds a {config.task} run; drop --task={flags.task} or pick another --log_root.")
+    if not resuming and config.task != task:
         raise ValueError("Set the task with --task, not with --hparams.")
-    updates = {k: getattr(flags, k) for k in ("num_steps", "save_every") if getattr(flags, k) is not None}
-    config = dataclasses.replace(config, **updates)
-    data_dir = flags.data_dir
-    if data_dir is None and os.path.exists(os.path.join(run_dir, DATA_DIR_FILE)):
-        with open(os.path.join(run_dir, DATA_DIR_FILE)) as f:
-            data_dir = f.read().strip()
+    data_dir = flags.data_dir or remembered_data_dir(run_dir)
     if data_dir is None:
         raise ValueError("Pass --data_dir: the IAM-OnDB folder (lineStrokes/ + ascii/, their archives "
                          "lineStrokes-all.tar.gz + ascii-all.tar.gz, or iamondb_lines.npz).")
@@ -154,10 +145,13 @@ def main(flags):
     corpus = iam.load_corpus(data_dir, split_scheme=config.split_scheme)
     if not resuming:
         config = fill_from_data(config, corpus)
-    os.makedirs(run_dir, exist_ok=True)
+    with locked_run_dir(run_dir):
+        train(flags, config, corpus, run_dir, data_dir)
+
+
+def train(flags, config, corpus, run_dir, data_dir):
     save_config(config, os.path.join(run_dir, CONFIG_NAME))
-    with open(os.path.join(run_dir, DATA_DIR_FILE), "w") as f:
-        f.write(os.path.abspath(os.path.expanduser(data_dir)))
+    remember_data_dir(run_dir, data_dir)
     if flags.seed is not None:
         keras.utils.set_random_seed(flags.seed)
     train_ds, valid_ds = make_datasets(corpus, config, seed=flags.seed)
@@ -174,10 +168,9 @@ def main(flags):
     restore_weights(model, run_dir)  # the best-validation weights
     if valid_ds is not None:
         result = evaluate(model, corpus, config)
-        with open(os.path.join(run_dir, EVAL_FILE), "w") as f:
-            json.dump(result, f, indent=2)
+        save_json(result, os.path.join(run_dir, EVAL_FILE))
         print(f"Validation ({result['lines']} lines, {result['points']} points): "
               f"{result['nats_per_sequence']:.1f} nats per sequence, {result['nats_per_point']:.4f} per point.",
               flush=True)
-    export_dir = export_saved_model(model, os.path.join(run_dir, "saved_model"))
+    export_dir = export_saved_model(model, os.path.join(run_dir, EXPORT_DIR))
     print(f"SavedModel written to {export_dir}", flush=True)

@@ -4,6 +4,9 @@ import json
 import os
 import typing
 
+from data_utils.files import save_json
+from run_utils.rundir import CONFIG_NAME
+
 
 def _split_top_level(spec):
     """Split "a=1,b=[x,y],c=2" on commas that are not inside brackets."""
@@ -70,11 +73,8 @@ def apply_hparams(config, spec):
 
 
 def save_config(config, path):
-    os.makedirs(os.path.dirname(os.path.abspath(path)), exist_ok=True)
-    tmp = path + ".tmp"
-    with open(tmp, "w") as f:
-        json.dump(dataclasses.asdict(config), f, indent=2, sort_keys=True)
-    os.replace(tmp, path)
+    """Write a dataclass config as JSON, atomically."""
+    save_json(dataclasses.asdict(config), path)
 
 
 def load_config(cls, path):
@@ -95,3 +95,34 @@ def load_config(cls, path):
         raise ValueError(f"{path} has fields {unknown} that {cls.__name__} does not know; "
                          "it was written by a different model or version.")
     return cls(**values)
+
+
+SCHEDULE_FIELDS = ("num_steps", "save_every")
+
+
+def training_config(defaults, run_dir, flags, resumable=SCHEDULE_FIELDS):
+    """The config a train.py run uses, and whether it resumes: (config, resuming).
+
+    New run: `defaults` (a dataclass config) with --hparams applied. Resumed run (--resume and
+    run_dir/config.json exists): the run's own config; of the --hparams overrides only those of
+    `resumable` fields (the schedule) are applied; any other is dropped with a printed note naming
+    it, since the checkpoint was trained with the saved values. --num_steps and --save_every
+    override the schedule in both cases. Bad values fail in the config's own validation, before
+    anything is written."""
+    config_path = os.path.join(run_dir, CONFIG_NAME)
+    resuming = bool(flags.resume) and os.path.exists(config_path)
+    if resuming:
+        config = load_config(type(defaults), config_path)
+        requested = apply_hparams(config, flags.hparams)
+        changed = [f.name for f in dataclasses.fields(config) if getattr(requested, f.name) != getattr(config, f.name)]
+        dropped = [name for name in changed if name not in resumable]
+        if dropped:
+            print(f"Note: resuming {run_dir} keeps the hyperparameters in its {CONFIG_NAME}; dropped --hparams "
+                  f"overrides: {', '.join(f'{n}={getattr(requested, n)}' for n in dropped)} (the run has "
+                  f"{', '.join(f'{n}={getattr(config, n)}' for n in dropped)}). Start a new run (another "
+                  "--log_root) to change them.", flush=True)
+        config = dataclasses.replace(config, **{n: getattr(requested, n) for n in changed if n in resumable})
+    else:
+        config = apply_hparams(defaults, flags.hparams)
+    schedule = {name: getattr(flags, name) for name in SCHEDULE_FIELDS if getattr(flags, name, None) is not None}
+    return dataclasses.replace(config, **schedule), resuming

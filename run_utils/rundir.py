@@ -1,27 +1,102 @@
-"""Run directories: runs/<model>/<dataset>/ holding config.json, checkpoints, logs, saved_model/."""
+"""Run directories: runs/<model>/<dataset>/ holding config.json, checkpoints, logs, saved_model/.
+
+Everything about a run directory's bookkeeping lives here: its file names, finding the newest
+trained run, remembering where the training data was, and the lock that keeps two trainers out
+of one directory.
+"""
+import contextlib
 import glob
 import os
 
+from data_utils.files import save_text
+
 RUNS_ROOT = "runs"
 CONFIG_NAME = "config.json"
+DATA_DIR_FILE = "data_dir.txt"
+LOCK_FILE = ".lock"
+BEST_WEIGHTS = "best.weights.h5"
+BEST_INFO = "best.json"
+CKPT_DIR = "checkpoints"
+EXPORT_DIR = "saved_model"
+EVAL_FILE = "eval.json"
 
 
 def default_run_dir(model, dataset, root=RUNS_ROOT):
     return os.path.join(root, model, dataset)
 
 
+def has_weights(run_dir):
+    """True if run_dir holds trained weights: best weights, a training checkpoint or an export."""
+    return (os.path.exists(os.path.join(run_dir, BEST_WEIGHTS))
+            or bool(glob.glob(os.path.join(run_dir, CKPT_DIR, "*.index")))
+            or os.path.exists(os.path.join(run_dir, EXPORT_DIR, "saved_model.pb")))
+
+
 def newest_run(model, root=RUNS_ROOT):
-    """The run directory of `model` whose files were written last; a clear error if none exists."""
-    candidates = [p for p in glob.glob(os.path.join(root, model, "**", CONFIG_NAME), recursive=True)
-                  if "saved_model" not in p.split(os.sep)]  # exported copies are not runs
-    if not candidates:
+    """The run directory of `model` with trained weights whose files were written last; a clear
+    error if none exists. Directories of a start that failed before any weights were written
+    (only config.json) are skipped, so they never hide a trained run."""
+    candidates = [os.path.dirname(p) for p in glob.glob(os.path.join(root, model, "**", CONFIG_NAME), recursive=True)
+                  if EXPORT_DIR not in p.split(os.sep)]  # exported copies are not runs
+    trained = [run for run in candidates if has_weights(run)]
+    if not trained:
+        untrained = f" ({len(candidates)} run directories there hold no weights yet)" if candidates else ""
         raise FileNotFoundError(
-            f"No trained {model} run found under {os.path.join(root, model)}. "
+            f"No trained {model} run found under {os.path.join(root, model)}{untrained}. "
             f"Train one first (python train.py --model={model} ...) or pass --run_dir."
         )
 
-    def last_write(config_path):
-        run = os.path.dirname(config_path)
+    def last_write(run):
         return max(os.path.getmtime(p) for p in glob.glob(os.path.join(run, "*")))
 
-    return os.path.dirname(max(candidates, key=last_write))
+    return max(trained, key=last_write)
+
+
+def remember_data_dir(run_dir, data_dir):
+    """Record where the training data was, so sampling and --resume find it without flags."""
+    save_text(os.path.abspath(os.path.expanduser(str(data_dir))), os.path.join(run_dir, DATA_DIR_FILE))
+
+
+def remembered_data_dir(run_dir):
+    """The data location recorded by remember_data_dir, or None."""
+    path = os.path.join(run_dir, DATA_DIR_FILE)
+    if not os.path.exists(path):
+        return None
+    with open(path, encoding="utf-8") as f:
+        return f.read().strip() or None
+
+
+class RunLocked(RuntimeError):
+    """Another process is training in this run directory."""
+
+
+@contextlib.contextmanager
+def locked_run_dir(run_dir):
+    """Create run_dir if needed and hold an exclusive lock on it for the block (POSIX flock on
+    run_dir/.lock, released by the OS when the process ends, so a killed trainer leaves no stale
+    lock). A second trainer on the same directory gets RunLocked naming the holder's pid."""
+    os.makedirs(run_dir, exist_ok=True)
+    path = os.path.join(run_dir, LOCK_FILE)
+    try:
+        import fcntl
+    except ImportError:  # not POSIX (Windows): no lock
+        yield
+        return
+    with open(path, "a+") as f:
+        try:
+            fcntl.flock(f, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError:
+            f.seek(0)
+            holder = f.read().strip() or "unknown"
+            raise RunLocked(f"{run_dir} is in use by another training process (pid {holder}). Wait for it to "
+                            "finish or stop it, or choose another --log_root.") from None
+        f.seek(0)
+        f.truncate()
+        f.write(str(os.getpid()))
+        f.flush()
+        try:
+            yield
+        finally:
+            f.seek(0)
+            f.truncate()
+            fcntl.flock(f, fcntl.LOCK_UN)

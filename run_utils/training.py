@@ -5,9 +5,12 @@ One Keras "epoch" here is `save_every` optimizer steps: the progress bar covers 
 validation runs at its end, then a checkpoint is written. The step counter is the optimizer's
 `iterations`, so learning-rate and KL schedules continue exactly after a resume.
 """
+import glob
 import json
 import math
 import os
+import re
+import shutil
 import signal
 import sys
 
@@ -15,10 +18,7 @@ import keras
 import tensorflow as tf
 
 from data_utils.files import atomic_path, save_json
-
-CKPT_DIR = "checkpoints"
-BEST_WEIGHTS = "best.weights.h5"
-BEST_INFO = "best.json"
+from run_utils.rundir import BEST_INFO, BEST_WEIGHTS, CKPT_DIR, EXPORT_DIR
 
 
 class CheckpointError(RuntimeError):
@@ -29,25 +29,85 @@ def _checkpoint(model):
     return tf.train.Checkpoint(model=model, optimizer=model.optimizer)
 
 
-def latest_checkpoint(run_dir):
-    return tf.train.latest_checkpoint(os.path.join(run_dir, CKPT_DIR))
+def _complete_checkpoints(folder):
+    """{step: prefix} of the checkpoints in `folder` whose index and data files all exist."""
+    found = {}
+    for index in glob.glob(os.path.join(folder, "ckpt-*.index")):
+        prefix = index[:-len(".index")]
+        match = re.fullmatch(r"ckpt-(\d+)", os.path.basename(prefix))
+        if match and glob.glob(prefix + ".data-*"):
+            found[int(match.group(1))] = prefix
+    return found
+
+
+def latest_checkpoint(run_dir, announce=False):
+    """The newest complete training checkpoint of run_dir (a path prefix), or None.
+
+    TensorFlow writes ckpt-N's files first and the `checkpoint` state file last; a kill in
+    between leaves a newer checkpoint that the state file does not name. The newest complete one
+    is used either way (with a note when announce=True)."""
+    folder = os.path.join(run_dir, CKPT_DIR)
+    named = tf.train.latest_checkpoint(folder)
+    complete = _complete_checkpoints(folder)
+    if not complete:
+        return named
+    newest = complete[max(complete)]
+    if announce and named != newest:
+        print(f"Note: {os.path.join(folder, 'checkpoint')} names {named and os.path.basename(named)}, but the newer "
+              f"complete checkpoint {os.path.basename(newest)} exists (an interrupted save); using it.", flush=True)
+    return newest
+
+
+def remove_partial_saves(run_dir):
+    """Delete the ckpt-N_temp folders that an interrupted checkpoint save leaves behind."""
+    for temp in glob.glob(os.path.join(run_dir, CKPT_DIR, "*_temp")):
+        shutil.rmtree(temp, ignore_errors=True)
 
 
 def restore_weights(model, run_dir, which="best"):
     """Load trained weights into a built `model`: the best-validation weights when present
-    (which="best"), else the latest training checkpoint. Returns the path used."""
+    (which="best"), else the latest training checkpoint, else the variables of the run's
+    SavedModel export (a shipped model in pretrained/ holds only that). Returns the path used."""
     best = os.path.join(run_dir, BEST_WEIGHTS)
     if which == "best" and os.path.exists(best):
-        model.load_weights(best)
+        try:
+            model.load_weights(best)
+        except Exception as e:  # h5py/Keras raise many types for a damaged or foreign file
+            raise CheckpointError(
+                f"{best} cannot be loaded ({type(e).__name__}: {e}). It is damaged or from another model; "
+                f"delete it to use the latest training checkpoint in {os.path.join(run_dir, CKPT_DIR)} "
+                "instead, or retrain.") from None
         return best
     latest = latest_checkpoint(run_dir)
-    if latest is None:
-        raise CheckpointError(
-            f"No checkpoint in {run_dir}: it has no {BEST_WEIGHTS} and no {CKPT_DIR}/. "
-            "Train first, or point --run_dir at a finished run."
-        )
-    tf.train.Checkpoint(model=model).restore(latest).expect_partial()
-    return latest
+    if latest is not None:
+        tf.train.Checkpoint(model=model).restore(latest).expect_partial()
+        return latest
+    exported = os.path.join(run_dir, EXPORT_DIR, "variables", "variables")
+    if os.path.exists(exported + ".index"):
+        restore_exported_weights(model, exported)
+        return exported
+    raise CheckpointError(
+        f"No weights in {run_dir}: it has no {BEST_WEIGHTS}, no {CKPT_DIR}/ and no {EXPORT_DIR}/. "
+        "Train first, or point --run_dir at a finished run."
+    )
+
+
+def restore_exported_weights(model, prefix):
+    """Read a model's weights from the variables of a SavedModel written by one of the export
+    modules, which all track the model's weights as the list `model_weights` (in model.weights
+    order); every weight must be found."""
+    weights = list(model.weights)
+    status = tf.train.Checkpoint(model_weights=weights).read(prefix)
+    try:
+        status.assert_existing_objects_matched()
+        reader = tf.train.load_checkpoint(prefix)
+        stored = {k for k in reader.get_variable_to_shape_map() if k.startswith("model_weights/")}
+        if len({k.split("/")[1] for k in stored}) != len(weights):
+            raise AssertionError(f"it holds {len({k.split('/')[1] for k in stored})} weights, the model "
+                                 f"has {len(weights)}")
+    except AssertionError as e:
+        raise CheckpointError(f"The SavedModel variables at {prefix} do not fit this model ({e}); they were "
+                              "exported from a different configuration or version.") from None
 
 
 def check_resume(run_dir, resume):
@@ -60,6 +120,25 @@ def check_resume(run_dir, resume):
         )
 
 
+def recorded_best(run_dir):
+    """The best validation value recorded in run_dir/best.json, or inf when there is none or when
+    its weights file is missing (then the next validation writes new best weights, so a resumed
+    run never ends without best weights to export)."""
+    info = os.path.join(run_dir, BEST_INFO)
+    if not os.path.exists(info):
+        return math.inf
+    if not os.path.exists(os.path.join(run_dir, BEST_WEIGHTS)):
+        print(f"Note: {info} records a best value but {BEST_WEIGHTS} is missing; the next validation "
+              "writes new best weights.", flush=True)
+        return math.inf
+    try:
+        with open(info) as f:
+            return float(json.load(f)["value"])
+    except (ValueError, KeyError, TypeError) as e:
+        print(f"Note: {info} cannot be read ({e}); the next validation writes new best weights.", flush=True)
+        return math.inf
+
+
 class _RoundEnd(keras.callbacks.Callback):
     """At the end of each round: keep the best weights, write a checkpoint; stop at num_steps."""
 
@@ -69,8 +148,7 @@ class _RoundEnd(keras.callbacks.Callback):
         self.run_dir = run_dir
         self.num_steps = num_steps
         self.best_metric = best_metric
-        info = os.path.join(run_dir, BEST_INFO)
-        self.best = json.load(open(info))["value"] if os.path.exists(info) else math.inf
+        self.best = recorded_best(run_dir)
 
     def _step(self):
         return int(self.model.optimizer.iterations.numpy())
@@ -121,12 +199,13 @@ def fit_resumable(model, train_ds, valid_ds, run_dir, num_steps, save_every,
         raise ValueError("fit_resumable needs a built model: call it once on a batch first.")
     model.optimizer.build(model.trainable_variables)
     check_resume(run_dir, resume)
+    remove_partial_saves(run_dir)
     ckpt = _checkpoint(model)
     manager = tf.train.CheckpointManager(ckpt, os.path.join(run_dir, CKPT_DIR), max_to_keep=3)
-    if manager.latest_checkpoint:
-        ckpt.restore(manager.latest_checkpoint).assert_existing_objects_matched()
-        print(f"Resumed from {manager.latest_checkpoint} at step "
-              f"{int(model.optimizer.iterations.numpy())}.", flush=True)
+    latest = latest_checkpoint(run_dir, announce=True)
+    if latest:
+        ckpt.restore(latest).assert_existing_objects_matched()
+        print(f"Resumed from {latest} at step {int(model.optimizer.iterations.numpy())}.", flush=True)
     step = int(model.optimizer.iterations.numpy())
     if step >= num_steps:
         print(f"Already trained for {step} >= num_steps={num_steps} steps; nothing to do.")

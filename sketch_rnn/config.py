@@ -1,6 +1,7 @@
 """Sketch-RNN hyperparameters. Names and defaults are those of the original magenta
 `sketch_rnn.model.get_default_hparams()`; `scale_factor` is filled in from the training set."""
 import dataclasses
+import math
 
 
 @dataclasses.dataclass
@@ -48,3 +49,20 @@ class SketchRNNConfig:
             raise ValueError("num_mixture, z_size, batch_size and max_seq_len must be positive.")
         if self.bucket_width < 0:
             raise ValueError(f"bucket_width must be >= 0 (0: no bucketing); got {self.bucket_width}.")
+        for name in ("num_steps", "save_every", "enc_rnn_size", "dec_rnn_size"):
+            if getattr(self, name) < 1:
+                flag = f"--{name}" if name in ("num_steps", "save_every") else f"--hparams={name}=..."
+                raise ValueError(f"{name} must be a positive integer; got {getattr(self, name)} ({flag}).")
+        positive = ("learning_rate", "grad_clip", "decay_rate", "kl_decay_rate", "scale_factor")
+        for name in positive:
+            if not getattr(self, name) > 0 or not math.isfinite(getattr(self, name)):
+                raise ValueError(f"{name} must be a finite number > 0; got {getattr(self, name)} "
+                                 f"(--hparams={name}=...).")
+        for name in ("decay_rate", "kl_decay_rate"):
+            if getattr(self, name) > 1.0:
+                raise ValueError(f"{name} is a per-step decay factor in (0, 1]; got {getattr(self, name)}.")
+        for name in ("min_learning_rate", "kl_weight", "kl_weight_start", "kl_tolerance",
+                     "random_scale_factor", "augment_stroke_prob"):
+            if not getattr(self, name) >= 0 or not math.isfinite(getattr(self, name)):
+                raise ValueError(f"{name} must be a finite number >= 0; got {getattr(self, name)} "
+                                 f"(--hparams={name}=...).")

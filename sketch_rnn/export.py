@@ -8,7 +8,11 @@ Signatures (all drawings in stroke-3, original data units: dx, dy, pen_lifted):
 Rows of "strokes" at and after "lengths" are zeros. The temperature follows the original code's
 sample(): mixture weights and pen logits divided by it, standard deviations multiplied by it.
 """
+import os
+
 import tensorflow as tf
+
+from data_utils.files import atomic_dir
 
 from run_utils.config import save_config
 
@@ -38,6 +42,7 @@ class SketchRNNModule(tf.Module):
     def __init__(self, model):
         super().__init__()
         self.model = model
+        self.model_weights = list(model.weights)  # what run_utils.training.restore_exported_weights reads
         self.config = model.config
         self.scale_factor = tf.constant(self.config.scale_factor, tf.float32)
         scalar, seed = tf.TensorSpec([], tf.float32), tf.TensorSpec([2], tf.int32)
@@ -74,6 +79,7 @@ class SketchRNNModule(tf.Module):
 def export_saved_model(model, export_dir):
     """Write the SavedModel (with its config.json beside the variables) and return export_dir."""
     module = SketchRNNModule(model)
-    tf.saved_model.save(module, export_dir, signatures=module.signatures())
-    save_config(model.config, f"{export_dir}/assets.extra/config.json")
+    with atomic_dir(export_dir) as tmp:
+        tf.saved_model.save(module, tmp, signatures=module.signatures())
+        save_config(model.config, os.path.join(tmp, "assets.extra", "config.json"))
     return export_dir

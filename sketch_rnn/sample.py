@@ -11,7 +11,7 @@ import tensorflow as tf
 from data_utils import sketch_data, svg
 from data_utils import strokes as strokes_lib
 from run_utils.config import load_config
-from run_utils.rundir import CONFIG_NAME, newest_run
+from run_utils.rundir import CONFIG_NAME, newest_run, remembered_data_dir
 from run_utils.training import restore_weights
 from sketch_rnn.config import SketchRNNConfig
 from sketch_rnn.export import export_saved_model, stroke3_to_stroke5_tensor
@@ -79,9 +79,7 @@ class Sampler:
 
 
 def test_drawings(flags, config, run_dir):
-    data_dir = flags.data_dir
-    if data_dir is None and os.path.exists(os.path.join(run_dir, "data_dir.txt")):
-        data_dir = open(os.path.join(run_dir, "data_dir.txt")).read().strip()
+    data_dir = flags.data_dir or remembered_data_dir(run_dir)
     paths = [sketch_data.resolve_dataset(name[:-4] if name.endswith(".npz") else name, data_dir or "data")
              for name in config.data_set]
     test = sketch_data.load_sketch_data(paths, config.max_seq_len).test

@@ -1,15 +1,14 @@
 """Train Sketch-RNN: python train.py --model=sketch_rnn --category=bird [--hparams=...]."""
 import dataclasses
-import json
-import math
 import os
 
 import keras
 
 from data_utils import sketch_data, strokes
-from run_utils.config import apply_hparams, load_config, save_config
-from run_utils.rundir import CONFIG_NAME, default_run_dir
-from run_utils.training import BEST_INFO, check_resume, fit_resumable, restore_weights
+from run_utils.config import apply_hparams, save_config, training_config
+from run_utils.rundir import (CONFIG_NAME, EXPORT_DIR, default_run_dir, locked_run_dir, remember_data_dir,
+                              remembered_data_dir)
+from run_utils.training import check_resume, fit_resumable, recorded_best, restore_weights
 from sketch_rnn.config import SketchRNNConfig
 from sketch_rnn.export import export_saved_model
 from sketch_rnn.model import build_model
@@ -25,8 +24,7 @@ class OriginalLogLine(keras.callbacks.Callback):
 
     def __init__(self, run_dir):
         super().__init__()
-        info = os.path.join(run_dir, BEST_INFO)
-        self.best = json.load(open(info))["value"] if os.path.exists(info) else math.inf
+        self.best = recorded_best(run_dir)
 
     def on_epoch_end(self, epoch, logs=None):
         logs = logs or {}
@@ -47,36 +45,31 @@ def dataset_names(categories, config):
 
 
 def prepare(flags):
-    """Resolve data and config; returns (config, data, run_dir)."""
-    config = apply_hparams(SketchRNNConfig(), flags.hparams)
-    names = dataset_names(flags.category, config)
+    """Resolve config and data before anything is written; returns (config, data, run_dir, data_dir)."""
+    names = dataset_names(flags.category, apply_hparams(SketchRNNConfig(), flags.hparams))
     run_dir = flags.log_root or default_run_dir("sketch_rnn", "_".join(names))
-    config_path = os.path.join(run_dir, CONFIG_NAME)
-    if flags.resume and os.path.exists(config_path):
-        # Keep the run's own settings (scale factor, sizes); flags may only extend the schedule.
-        config = load_config(SketchRNNConfig, config_path)
+    config, resuming = training_config(SketchRNNConfig(), run_dir, flags)
+    if resuming:  # the run's own data sets, scale factor and sizes
         names = dataset_names([], config)
-    data_dir = flags.data_dir or DEFAULT_DATA_DIR
+    data_dir = flags.data_dir or remembered_data_dir(run_dir) or DEFAULT_DATA_DIR
     paths = [sketch_data.resolve_dataset(name, data_dir) for name in names]
     data = sketch_data.load_sketch_data(paths, config.max_seq_len)
     updates = dict(data_set=[os.path.basename(p) for p in paths], max_seq_len=data.max_seq_len)
-    if not flags.resume or not os.path.exists(config_path):
+    if not resuming:
         updates["scale_factor"] = data.scale_factor
-    if flags.num_steps is not None:
-        updates["num_steps"] = flags.num_steps
-    if flags.save_every is not None:
-        updates["save_every"] = flags.save_every
-    config = dataclasses.replace(config, **updates)
-    return config, data, run_dir, data_dir
+    return dataclasses.replace(config, **updates), data, run_dir, data_dir
 
 
 def main(flags):
     config, data, run_dir, data_dir = prepare(flags)
     check_resume(run_dir, flags.resume)
-    os.makedirs(run_dir, exist_ok=True)
+    with locked_run_dir(run_dir):
+        train(flags, config, data, run_dir, data_dir)
+
+
+def train(flags, config, data, run_dir, data_dir):
     save_config(config, os.path.join(run_dir, CONFIG_NAME))
-    with open(os.path.join(run_dir, "data_dir.txt"), "w") as f:
-        f.write(os.path.abspath(data_dir))
+    remember_data_dir(run_dir, data_dir)
     print(f"Sketch-RNN: {len(data.train)} train / {len(data.valid)} valid / {len(data.test)} test drawings, "
           f"N_max={config.max_seq_len}, scale factor {config.scale_factor:.4f}; run dir {run_dir}", flush=True)
     if flags.seed is not None:
@@ -92,5 +85,5 @@ def main(flags):
     fit_resumable(model, train_ds, valid_ds, run_dir, config.num_steps, config.save_every, resume=flags.resume,
                   callbacks=[OriginalLogLine(run_dir)] if valid_ds is not None else [])
     restore_weights(model, run_dir)  # export the best-validation weights
-    export_dir = export_saved_model(model, os.path.join(run_dir, "saved_model"))
+    export_dir = export_saved_model(model, os.path.join(run_dir, EXPORT_DIR))
     print(f"SavedModel written to {export_dir}")

@@ -59,7 +59,7 @@ def test_train_cli_writes_a_complete_run(trained_run):
     cut = round(len(TEXT) * 0.8)
     assert vocab == sorted(set(TEXT[:cut]))                   # built from the training split only
     assert config["vocab_size"] == len(vocab) and config["rnn_size"] == 16 and config["num_steps"] == 4
-    assert config["data_path"].endswith("play.txt")
+    assert open(run_dir / "data_dir.txt").read().endswith("play.txt")
     assert (run_dir / "best.weights.h5").exists() and (run_dir / "saved_model" / "saved_model.pb").exists()
     assert any(n.startswith("ckpt-4") for n in os.listdir(run_dir / "checkpoints"))
     assert os.listdir(run_dir / "logs")

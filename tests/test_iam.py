@@ -3,6 +3,8 @@ normalisation, tf.data pipelines; with RNNGEN_SHARED_DATA, checks against the re
 import collections
 import json
 import os
+import gzip
+import io
 import tarfile
 
 import numpy as np
@@ -143,6 +145,38 @@ def test_damaged_archive_is_an_error(tree, tmp_path):
     data = (arch / "lineStrokes-all.tar.gz").read_bytes()
     (arch / "lineStrokes-all.tar.gz").write_bytes(data[: len(data) // 2])
     with pytest.raises(ValueError, match="damaged or incomplete"):
+        iam.load_corpus(str(arch), progress=False)
+
+
+def _tar_bytes(tree):
+    buffer = io.BytesIO()
+    with tarfile.open(fileobj=buffer, mode="w") as t:
+        t.add(os.path.join(tree, "lineStrokes"), arcname="lineStrokes")
+    return buffer.getvalue()
+
+
+def test_archive_with_a_damaged_header_in_the_middle_is_an_error(tree, tmp_path):
+    """A bad member header half-way makes tarfile's stream reader stop quietly; the lines before
+    it must not be loaded (and cached) as if they were the whole corpus."""
+    data = bytearray(_tar_bytes(tree))
+    headers = [m.offset for m in tarfile.open(fileobj=io.BytesIO(bytes(data))).getmembers()]
+    middle = headers[len(headers) // 2]
+    data[middle + 148:middle + 156] = b"9999999\0"  # the header's checksum field
+    arch = tmp_path / "bad_header"
+    os.makedirs(arch)
+    (arch / "lineStrokes-all.tar.gz").write_bytes(gzip.compress(bytes(data)))
+    with pytest.raises(ValueError, match=r"lineStrokes-all.tar.gz is damaged or incomplete.*ends the archive early"):
+        iam.load_corpus(str(arch), progress=False)
+    assert not os.path.exists(arch / iam.CACHE_NAME)
+
+
+def test_archive_with_a_bad_gzip_checksum_is_an_error(tree, tmp_path):
+    data = bytearray(gzip.compress(_tar_bytes(tree)))
+    data[-8:-4] = bytes(b ^ 0xFF for b in data[-8:-4])  # the gzip trailer's CRC32
+    arch = tmp_path / "bad_crc"
+    os.makedirs(arch)
+    (arch / "lineStrokes-all.tar.gz").write_bytes(bytes(data))
+    with pytest.raises(ValueError, match=r"damaged or incomplete \(CRC check failed"):
         iam.load_corpus(str(arch), progress=False)
 
 

@@ -58,9 +58,26 @@ def test_newest_run_ignores_exported_copies(tmp_path):
     for run in (old, new):
         os.makedirs(run / "saved_model" / "assets.extra")
         save_config(Example(), str(run / "config.json"))
+        (run / "best.weights.h5").write_bytes(b"weights")
     time.sleep(0.05)
     save_config(Example(), str(old / "saved_model" / "assets.extra" / "config.json"))
     os.utime(new / "config.json")
     assert newest_run("m", root=str(tmp_path)) == str(new)
     with pytest.raises(FileNotFoundError, match="Train one first"):
         newest_run("other", root=str(tmp_path))
+
+
+def test_newest_run_skips_a_failed_start_without_weights(tmp_path):
+    """A start that failed after writing config.json must not hide the trained runs."""
+    good = tmp_path / "m" / "good"
+    os.makedirs(good / "checkpoints")
+    save_config(Example(), str(good / "config.json"))
+    (good / "checkpoints" / "ckpt-5.index").write_bytes(b"")
+    time.sleep(0.05)
+    failed = tmp_path / "m" / "failed"
+    os.makedirs(failed)
+    save_config(Example(), str(failed / "config.json"))
+    assert newest_run("m", root=str(tmp_path)) == str(good)
+    os.remove(good / "checkpoints" / "ckpt-5.index")
+    with pytest.raises(FileNotFoundError, match=r"\(2 run directories there hold no weights yet\)"):
+        newest_run("m", root=str(tmp_path))
