@@ -3,7 +3,8 @@
 Signatures (load with tf.saved_model.load(path).signatures[...] or call the methods directly):
 - generate(prime: string [], length: int32 [], temperature: float32 [], top_k: int32 [],
   seed: int32 []) -> {"text": string []}: the prime followed by `length` sampled characters
-  (top_k <= 0 samples from all characters).
+  (top_k = 0 samples from all characters). length in [0, 100000], temperature in (0, 100],
+  top_k >= 0; anything else (or a non-scalar input) fails with an InvalidArgumentError saying so.
 - greedy(prime: string [], length: int32 []) -> {"text": string []}: the most likely continuation.
 A prime that is empty or holds characters outside the vocabulary fails with an
 InvalidArgumentError naming the problem (and the unknown characters).
@@ -15,6 +16,7 @@ import os
 import tensorflow as tf
 
 from data_utils.files import atomic_dir
+from run_utils import checks
 from run_utils.config import save_config
 
 
@@ -44,18 +46,29 @@ class CharRNNModule(tf.Module):
     def _text(self, prime, ids):
         return {"text": prime + tf.strings.reduce_join(tf.gather(self.chars, ids[0]))}
 
-    @tf.function(input_signature=[tf.TensorSpec([], tf.string), tf.TensorSpec([], tf.int32),
-                                  tf.TensorSpec([], tf.float32), tf.TensorSpec([], tf.int32),
-                                  tf.TensorSpec([], tf.int32)])
+    @tf.function(input_signature=[tf.TensorSpec(None, tf.string), tf.TensorSpec(None, tf.int32),
+                                  tf.TensorSpec(None, tf.float32), tf.TensorSpec(None, tf.int32),
+                                  tf.TensorSpec(None, tf.int32)])
     def generate(self, prime, length, temperature, top_k, seed):
+        prime, length = self._prime_and_length(prime, length)
+        temperature = checks.in_range(checks.scalar(temperature, "temperature", tf.float32), "temperature",
+                                      0.0, checks.MAX_TEMPERATURE, low_open=True)
+        top_k = checks.in_range(checks.scalar(top_k, "top_k", tf.int32), "top_k", 0, 1 << 30)
+        seed = checks.scalar(seed, "seed", tf.int32)
         ids = self.model.generate(self._encode(prime), length, temperature=temperature, top_k=top_k,
                                   greedy=False, seed=tf.stack([seed, 0]))
         return self._text(prime, ids)
 
-    @tf.function(input_signature=[tf.TensorSpec([], tf.string), tf.TensorSpec([], tf.int32)])
+    @tf.function(input_signature=[tf.TensorSpec(None, tf.string), tf.TensorSpec(None, tf.int32)])
     def greedy(self, prime, length):
+        prime, length = self._prime_and_length(prime, length)
         ids = self.model.generate(self._encode(prime), length, greedy=True)
         return self._text(prime, ids)
+
+    def _prime_and_length(self, prime, length):
+        """Checked scalars: the prime (one string) and 0 <= length <= MAX_TEXT_STEPS."""
+        length = checks.in_range(checks.scalar(length, "length", tf.int32), "length", 0, checks.MAX_TEXT_STEPS)
+        return checks.scalar(prime, "prime", tf.string), length
 
 
 def export_saved_model(model, vocabulary, export_dir):

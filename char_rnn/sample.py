@@ -17,6 +17,7 @@ from char_rnn.model import build_model
 from char_rnn.train import VOCAB_NAME
 from data_utils.files import save_text
 from data_utils.text import Vocabulary
+from run_utils import checks
 from run_utils.config import load_config
 from run_utils.rundir import CONFIG_NAME, newest_run
 from run_utils.training import restore_weights
@@ -50,10 +51,13 @@ class Sampler:
         Raises UnknownCharacterError if the prime has characters outside the vocabulary."""
         if not prime:
             raise ValueError("The prime is empty; give at least one character (--prime).")
-        if length < 0 or num_samples < 1:
-            raise ValueError(f"--length must be >= 0 and --num_samples >= 1; got {length} and {num_samples}.")
-        if not greedy and temperature <= 0:
-            raise ValueError("--temperature must be > 0; use --greedy for the most likely continuation.")
+        checks.count_flag(length, "length", None, checks.MAX_TEXT_STEPS, minimum=0)
+        checks.count_flag(num_samples, "num_samples", None, checks.MAX_BATCH)
+        if top_k < 0:
+            raise ValueError(f"--top_k must be >= 0 (0: all characters); got {top_k}.")
+        if not greedy and not (temperature > 0 and temperature <= checks.MAX_TEMPERATURE):
+            raise ValueError(f"--temperature must be a number in (0, {checks.MAX_TEMPERATURE:g}]; got {temperature}. "
+                             "Use --greedy for the most likely continuation.")
         ids = np.tile(self.vocabulary.encode(prime)[None], (num_samples, 1))
         out = self._generate(tf.constant(ids), tf.constant(length, tf.int32),
                              temperature=tf.constant(temperature if temperature > 0 else 1.0, tf.float32),
@@ -74,7 +78,8 @@ def main(flags):
     temperature = DEFAULT_TEMPERATURE if flags.temperature is None else flags.temperature
     greedy = bool(getattr(flags, "greedy", False))
     seed = flags.seed if flags.seed is not None else int(np.random.randint(1 << 30))
-    texts = Sampler(model, vocabulary).sample(prime, flags.length, flags.num_samples or DEFAULT_NUM_SAMPLES,
+    num = checks.count_flag(flags.num_samples, "num_samples", DEFAULT_NUM_SAMPLES, checks.MAX_BATCH)
+    texts = Sampler(model, vocabulary).sample(prime, flags.length, num,
                                               temperature, flags.top_k, greedy, seed)
     body = texts[0] if len(texts) == 1 else "".join(
         f"===== sample {i + 1} =====\n{t}\n" for i, t in enumerate(texts))

@@ -74,7 +74,7 @@ class Style:
         """Read a style file written by save(); errors say what is wrong with the file."""
         if not os.path.isfile(path):
             raise FileNotFoundError(f"No style file at {path}. Make one with "
-                                    "`python -m data_utils.handwriting_style ... --out {path}`.")
+                                    f"`python -m data_utils.handwriting_style ... --out {path}`.")
         try:
             with open(path, encoding="utf-8") as f:
                 data = json.load(f)
@@ -83,11 +83,17 @@ class Style:
         if not isinstance(data, dict) or "text" not in data or "strokes" not in data:
             raise ValueError(f"{path} is not a style file: expected a JSON object with keys "
                              "'text' and 'strokes' ([[dx, dy, eos], ...]).")
+        if not isinstance(data["text"], str):
+            raise ValueError(f"{path}: 'text' must be a string (the text the strokes write); got "
+                             f"{type(data['text']).__name__} {data['text']!r}.")
         try:
             strokes = np.array(data["strokes"], dtype=np.float32)
         except (TypeError, ValueError):
             raise ValueError(f"{path}: 'strokes' must be a list of [dx, dy, eos] rows.") from None
-        return cls(strokes=strokes, text=data["text"])
+        try:
+            return cls(strokes=strokes, text=data["text"])
+        except ValueError as e:
+            raise ValueError(f"{path}: {e}") from None
 
 
 # ----------------------------------------------------------------------------------------------
@@ -127,16 +133,21 @@ def style_from_polylines(polylines, text, y_down=True, target_height=IAM_LINE_HE
     if not isinstance(text, str) or not text.strip():
         raise ValueError("A style needs the text its strokes write (a non-empty string); pass --text.")
     polys = [np.asarray(p, dtype=np.float64).reshape(-1, 2) for p in polylines]
-    polys = [p for p in polys if len(p)]
+    polys = [p for p in polys if len(p)]  # empty strokes carry nothing
     if not polys:
         raise ValueError("The drawing has no points: every path or stroke is empty.")
     if not all(np.isfinite(p).all() for p in polys):
         raise ValueError("The drawing holds non-finite coordinates (NaN or inf).")
+    points = sum(len(p) for p in polys)
+    if points < 2:
+        raise ValueError(f"The drawing has {points} point in all; a style needs a written line (strokes "
+                         "with many points) to show the network a hand.")
     if target_height is not None:
         ys = np.concatenate([p[:, 1] for p in polys])
         height = float(ys.max() - ys.min())
         if height == 0.0:
-            raise ValueError("The drawing has zero height, so it cannot be scaled to a line of handwriting.")
+            raise ValueError(f"All {points} points of the drawing lie on one horizontal line (zero height), so "
+                             "it cannot be scaled to a line of handwriting; write the line itself.")
         polys = [p * (target_height / height) for p in polys]
     if step is not None:
         polys = [_resample(p, step) for p in polys]

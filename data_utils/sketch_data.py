@@ -206,10 +206,15 @@ def load_sketch_data(paths, max_seq_len=250, limit=LIMIT):
     for path in paths:
         for split, drawings in load_npz(path).items():
             merged[split] += drawings
-    kept, dropped = {}, {}
+    kept, dropped, clipped = {}, {}, 0
     for split in SPLITS:
-        kept[split] = [S.clip_offsets(d, limit) for d in merged[split] if len(d) <= max_seq_len]
+        short = [d for d in merged[split] if len(d) <= max_seq_len]
+        clipped += sum(int(np.count_nonzero(np.abs(d[:, :2]) > limit)) for d in short)
+        kept[split] = [S.clip_offsets(d, limit) for d in short]
         dropped[split] = len(merged[split]) - len(kept[split])
+    if clipped:
+        print(f"Note: {clipped} pen offsets (dx or dy) in {', '.join(map(str, paths))} lie beyond +-{limit} and "
+              f"were clipped to +-{limit}, as the original DataLoader does.", file=sys.stderr, flush=True)
     if not kept["train"]:
         raise ValueError(f"No training drawing of {', '.join(map(str, paths))} has at most max_seq_len="
                          f"{max_seq_len} points ({dropped['train']} dropped); raise it, e.g. "

@@ -52,7 +52,8 @@ class HandwritingConfig:
             raise ValueError(f"optimizer must be one of {', '.join(OPTIMIZERS)}; got {self.optimizer!r}.")
         for name in ("num_layers", "rnn_size", "num_mixture", "num_window", "batch_size", "save_every", "num_steps"):
             if getattr(self, name) < 1:
-                raise ValueError(f"{name} must be positive; got {getattr(self, name)}.")
+                flag = f"--{name}" if name in ("num_steps", "save_every") else f"--hparams={name}=..."
+                raise ValueError(f"{name} must be a positive integer; got {getattr(self, name)} ({flag}).")
         for name in ("lstm_clip", "output_clip", "learning_rate"):
             if not getattr(self, name) > 0 or math.isnan(getattr(self, name)):
                 raise ValueError(f"{name} must be > 0; got {getattr(self, name)}.")

@@ -10,10 +10,12 @@ Synthesis network:
   Writes each text. With P > 0 the network first reads the style strokes and continues in their
   style (Graves 5.5: the character sequence is style_text + " " + text); P = 0 (tf.zeros([0, 3])
   and "") means no priming. Sampling stops by the window rule, or after 40 points per character.
-  A character outside the alphabet fails with an InvalidArgumentError naming it.
+  A character outside the alphabet fails with an InvalidArgumentError naming it; so do an empty
+  batch, an empty text or one over 250 characters, bias outside [0, 10] and wrong shapes.
 Prediction network:
   sample(num_samples [] int32, steps [] int32, bias [] float32, seed [2] int32)
-      -> {"strokes": [num_samples, steps, 3], "lengths"}
+      -> {"strokes": [num_samples, steps, 3], "lengths"}; num_samples in [1, 1024], steps in
+      [1, 10000], bias in [0, 10].
 """
 import os
 
@@ -22,7 +24,10 @@ import tensorflow as tf
 
 from data_utils.files import atomic_dir
 from handwriting.model import MAX_POINTS_PER_CHAR
+from run_utils import checks
 from run_utils.config import save_config
+
+MAX_TEXT_CHARS = checks.MAX_STROKE_STEPS // MAX_POINTS_PER_CHAR  # a text's step cap stays within MAX_STROKE_STEPS
 
 
 class _Untracked:
@@ -72,20 +77,45 @@ class HandwritingModule(tf.Module):
         return chars, mask
 
     def _synthesize(self, text, bias, seed, style_strokes, style_text):
-        batch = tf.shape(text)[0]
+        text = checks.shaped(text, "text", 1)
+        batch = checks.batch_size(text, "text")
+        text_length = tf.strings.length(text, unit="UTF8_CHAR")
+        longest = MAX_TEXT_CHARS
+        text_ok = tf.debugging.Assert(tf.reduce_all((text_length >= 1) & (text_length <= longest)), [
+            f"every text must hold between 1 and {longest} characters; got lengths", text_length], summarize=16)
+        bias, seed = self._bias_and_seed(bias, seed)
+        style_strokes = checks.finite(checks.shaped(style_strokes, "style_strokes", 2, last=3), "style_strokes")
+        style_text = checks.scalar(style_text, "style_text", tf.string)
         primed = tf.shape(style_strokes)[0] > 0
+        eos = style_strokes[:, 2]
+        style_ok = tf.debugging.Assert(
+            tf.reduce_all((eos == 0.0) | (eos == 1.0)) & tf.equal(primed, tf.strings.length(style_text) > 0),
+            ["style_strokes' eos column must be 0 or 1, and style_text must be given exactly when style_strokes "
+             "has rows (both empty: no priming)"])
+        with tf.control_dependencies([text_ok, style_ok]):  # nothing below runs on unchecked inputs
+            text, text_length, style_strokes, style_text, primed = (
+                tf.identity(t) for t in (text, text_length, style_strokes, style_text, primed))
         full = tf.where(primed, tf.strings.join([style_text, " ", text]), text)
         chars, char_mask = self.encode_text(full)
         prime = tf.cond(primed, lambda: tf.tile(self.normalize(style_strokes)[None], [batch, 1, 1]),
                         lambda: self._holder.model.anchor(batch)[:, None])
-        max_steps = MAX_POINTS_PER_CHAR * tf.reduce_max(tf.strings.length(text, unit="UTF8_CHAR"))
+        max_steps = MAX_POINTS_PER_CHAR * tf.reduce_max(text_length)
         out = self._holder.model.generate(batch, max_steps, bias=bias, seed=seed, chars=chars, char_mask=char_mask,
-                                  prime=prime)
+                                          prime=prime)
         return {"strokes": self.denormalize(out["strokes"], out["lengths"]), "lengths": out["lengths"]}
 
     def _sample(self, num_samples, steps, bias, seed):
+        num_samples = checks.in_range(checks.scalar(num_samples, "num_samples", tf.int32), "num_samples",
+                                      1, checks.MAX_BATCH)
+        steps = checks.in_range(checks.scalar(steps, "steps", tf.int32), "steps", 1, checks.MAX_STROKE_STEPS)
+        bias, seed = self._bias_and_seed(bias, seed)
         out = self._holder.model.generate(num_samples, steps, bias=bias, seed=seed)
         return {"strokes": self.denormalize(out["strokes"], out["lengths"]), "lengths": out["lengths"]}
+
+    @staticmethod
+    def _bias_and_seed(bias, seed):
+        bias = checks.in_range(checks.scalar(bias, "bias", tf.float32), "bias", 0.0, checks.MAX_BIAS)
+        return bias, checks.shaped(seed, "seed", 1, last=2)
 
 
 def export_saved_model(model, export_dir):
@@ -93,15 +123,15 @@ def export_saved_model(model, export_dir):
     module = HandwritingModule(model)
     if model.config.task == "synthesis":
         fn = tf.function(module._synthesize, input_signature=[
-            tf.TensorSpec([None], tf.string, name="text"), tf.TensorSpec([], tf.float32, name="bias"),
-            tf.TensorSpec([2], tf.int32, name="seed"), tf.TensorSpec([None, 3], tf.float32, name="style_strokes"),
-            tf.TensorSpec([], tf.string, name="style_text")])
+            tf.TensorSpec(None, tf.string, name="text"), tf.TensorSpec(None, tf.float32, name="bias"),
+            tf.TensorSpec(None, tf.int32, name="seed"), tf.TensorSpec(None, tf.float32, name="style_strokes"),
+            tf.TensorSpec(None, tf.string, name="style_text")])
         module.synthesize = fn
         signatures = {"synthesize": fn}
     else:
         fn = tf.function(module._sample, input_signature=[
-            tf.TensorSpec([], tf.int32, name="num_samples"), tf.TensorSpec([], tf.int32, name="steps"),
-            tf.TensorSpec([], tf.float32, name="bias"), tf.TensorSpec([2], tf.int32, name="seed")])
+            tf.TensorSpec(None, tf.int32, name="num_samples"), tf.TensorSpec(None, tf.int32, name="steps"),
+            tf.TensorSpec(None, tf.float32, name="bias"), tf.TensorSpec(None, tf.int32, name="seed")])
         module.sample = fn
         signatures = {"sample": fn}
     with atomic_dir(export_dir) as tmp:

@@ -21,6 +21,7 @@ from data_utils.text import UnknownCharacterError, Vocabulary
 from handwriting.config import HandwritingConfig
 from handwriting.export import export_saved_model
 from handwriting.model import MAX_POINTS_PER_CHAR, build_model
+from run_utils import checks
 from run_utils.config import load_config
 from run_utils.rundir import CONFIG_NAME, newest_run
 from run_utils.training import restore_weights
@@ -140,19 +141,21 @@ def main(flags):
     if not synthesis and (flags.text or flags.style):
         raise ValueError(f"{run_dir} holds a prediction network, which cannot write a given text or use a "
                          "style; pass --run_dir of a synthesis run (train.py --task=synthesis).")
-    bias = DEFAULT_BIAS[config.task] if flags.bias is None else flags.bias
-    temperature = 1.0 if flags.temperature is None else flags.temperature
-    if temperature <= 0:
-        raise ValueError("--temperature must be > 0.")
+    bias = checks.bias_flag(flags.bias, DEFAULT_BIAS[config.task])
+    temperature = checks.temperature_flag(flags.temperature, 1.0)
     seed = (flags.seed if flags.seed is not None else np.random.randint(1 << 30), 0)
-    num = flags.num_samples or (1 if synthesis else 4)
+    num = checks.count_flag(flags.num_samples, "num_samples", 1 if synthesis else 4, checks.MAX_BATCH)
+    steps = checks.count_flag(flags.steps, "steps", None if synthesis else DEFAULT_STEPS, checks.MAX_STROKE_STEPS)
     sampler = Sampler(model, config)
     output = flags.output or f"handwriting_{config.task}.svg"
     style = dict(stroke_width=flags.stroke_width, stroke_color=flags.stroke_color)
     if synthesis:
         lines = wrap_text(flags.text, flags.line_chars)
         primer = Style.load(flags.style) if flags.style else None
-        cap = flags.steps or MAX_POINTS_PER_CHAR * max(map(len, lines))
+        if len(lines) * num > checks.MAX_BATCH:
+            raise ValueError(f"{len(lines)} lines x --num_samples={num} is more than {checks.MAX_BATCH} lines in one "
+                             "call; write less text or fewer copies.")
+        cap = steps or MAX_POINTS_PER_CHAR * max(map(len, lines))
         rows = sampler.synthesize(lines * num, bias, seed, primer, cap, temperature, record=flags.plots)
         page = []
         for k in range(num):  # copies one below the other, a blank line between them
@@ -161,7 +164,7 @@ def main(flags):
         if capped:
             print(f"Note: {capped} of {len(rows)} lines hit the step cap before the window passed the last character.")
     else:
-        rows = sampler.sample(num, flags.steps or DEFAULT_STEPS, bias, seed, temperature, record=flags.plots)
+        rows = sampler.sample(num, steps, bias, seed, temperature, record=flags.plots)
         page = [r["strokes"] for r in rows]
     svg.save_handwriting(page, output, **style)
     written = [output]

@@ -13,6 +13,7 @@ import os
 import tensorflow as tf
 
 from data_utils.files import atomic_dir
+from run_utils import checks
 
 from run_utils.config import save_config
 
@@ -37,7 +38,9 @@ def stroke5_to_stroke3_tensor(strokes5, lengths, scale_factor):
 
 
 class SketchRNNModule(tf.Module):
-    """tf.functions with fixed signatures around a trained SketchRNN (see the module docstring)."""
+    """tf.functions with fixed signatures around a trained SketchRNN (see the module docstring).
+    Every input is declared with unknown shape and checked in the graph (run_utils.checks), so a
+    wrong shape, an empty batch or a temperature outside (0, 100] is a clear InvalidArgumentError."""
 
     def __init__(self, model):
         super().__init__()
@@ -45,34 +48,53 @@ class SketchRNNModule(tf.Module):
         self.model_weights = list(model.weights)  # what run_utils.training.restore_exported_weights reads
         self.config = model.config
         self.scale_factor = tf.constant(self.config.scale_factor, tf.float32)
-        scalar, seed = tf.TensorSpec([], tf.float32), tf.TensorSpec([2], tf.int32)
-        self.sample = tf.function(self._sample, input_signature=[tf.TensorSpec([], tf.int32), scalar, seed])
-        self.decode = tf.function(
-            self._decode_z, input_signature=[tf.TensorSpec([None, self.config.z_size], tf.float32), scalar, seed])
+        any_float, any_int = tf.TensorSpec(None, tf.float32), tf.TensorSpec(None, tf.int32)
+        self.sample = tf.function(self._sample, input_signature=[any_int, any_float, any_int])
+        self.decode = tf.function(self._decode_z, input_signature=[any_float, any_float, any_int])
         if self.config.conditional:
-            self.encode = tf.function(self._encode, input_signature=[
-                tf.TensorSpec([None, None, 3], tf.float32), tf.TensorSpec([None], tf.int32)])
+            self.encode = tf.function(self._encode, input_signature=[any_float, any_int])
 
     def signatures(self):
         names = ["encode", "decode", "sample"] if self.config.conditional else ["decode", "sample"]
         return {name: getattr(self, name) for name in names}
 
     def _generate(self, z, batch, temperature, seed):
+        temperature = checks.in_range(checks.scalar(temperature, "temperature", tf.float32), "temperature",
+                                      0.0, checks.MAX_TEMPERATURE, low_open=True)
+        seed = checks.shaped(seed, "seed", 1, last=2)
         strokes5, lengths = self.model.generate(z, batch, self.config.max_seq_len,
                                                 temperature=temperature, seed=seed)
         return {"strokes": stroke5_to_stroke3_tensor(strokes5, lengths, self.scale_factor), "lengths": lengths}
 
     def _encode(self, strokes, lengths):
-        mu, presig = self.model.encode(stroke3_to_stroke5_tensor(strokes, lengths, self.scale_factor), lengths)
+        strokes = checks.finite(checks.shaped(strokes, "strokes", 3, last=3), "strokes")
+        lengths = checks.shaped(lengths, "lengths", 1)
+        batch = checks.batch_size(strokes, "strokes")
+        steps = tf.shape(strokes)[1]
+        lengths_ok = tf.debugging.Assert(
+            tf.equal(tf.shape(lengths)[0], batch) & tf.reduce_all((lengths >= 1) & (lengths <= steps)),
+            ["lengths must hold one length per drawing, each between 1 and the strokes' time dimension",
+             steps, "; got", lengths], summarize=16)
+        pen = strokes[..., 2]
+        pen_ok = tf.debugging.Assert(tf.reduce_all((pen == 0.0) | (pen == 1.0)),
+                                     ["the pen column of strokes (index 2) must be 0 or 1"])
+        with tf.control_dependencies([lengths_ok, pen_ok]):  # nothing below runs on unchecked inputs
+            strokes, lengths = tf.identity(strokes), tf.identity(lengths)
+        strokes5 = stroke3_to_stroke5_tensor(strokes, lengths, self.scale_factor)
+        mu, presig = self.model.encode(strokes5, lengths)
         return {"mu": mu, "sigma": tf.exp(presig / 2.0)}
 
     def _decode_z(self, z, temperature, seed):
-        return self._generate(z if self.config.conditional else None, tf.shape(z)[0], temperature, seed)
+        z = checks.finite(checks.shaped(z, "z", 2, last=self.config.z_size), "z")
+        return self._generate(z if self.config.conditional else None, checks.batch_size(z, "z"), temperature, seed)
 
     def _sample(self, num_samples, temperature, seed):
+        num_samples = checks.in_range(checks.scalar(num_samples, "num_samples", tf.int32), "num_samples",
+                                      1, checks.MAX_BATCH)
         z = None
         if self.config.conditional:
-            z = tf.random.stateless_normal([num_samples, self.config.z_size], seed + 7919)
+            z = tf.random.stateless_normal([num_samples, self.config.z_size], checks.shaped(seed, "seed", 1, last=2)
+                                           + 7919)
         return self._generate(z, num_samples, temperature, seed)
 
 

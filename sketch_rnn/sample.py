@@ -10,6 +10,7 @@ import tensorflow as tf
 
 from data_utils import sketch_data, svg
 from data_utils import strokes as strokes_lib
+from run_utils import checks
 from run_utils.config import load_config
 from run_utils.rundir import CONFIG_NAME, newest_run, remembered_data_dir
 from run_utils.training import restore_weights
@@ -108,10 +109,8 @@ def main(flags):
     needs_encoder = modes and modes[0] in ("reconstruct", "interpolate")
     if needs_encoder and not config.conditional:
         raise ValueError(f"--{modes[0]} needs a conditional model; {run_dir} was trained with conditional=False.")
-    temperature = DEFAULT_TEMPERATURE if flags.temperature is None else flags.temperature
-    if temperature <= 0:
-        raise ValueError("--temperature must be > 0; use --greedy for the deterministic mode.")
-    num = flags.num_samples or DEFAULT_NUM_SAMPLES
+    temperature = checks.temperature_flag(flags.temperature, DEFAULT_TEMPERATURE)
+    num = checks.count_flag(flags.num_samples, "num_samples", DEFAULT_NUM_SAMPLES, checks.MAX_BATCH)
     seed = (flags.seed if flags.seed is not None else np.random.randint(1 << 30), 0)
     sampler = Sampler(model, config, flags.temperature_rule)
     output = flags.output or f"sketch_rnn_{modes[0] if modes else 'samples'}.svg"

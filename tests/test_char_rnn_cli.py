@@ -2,6 +2,7 @@
 by a fresh Python process that imports nothing of this project."""
 import json
 import os
+import re
 import subprocess
 import sys
 import textwrap
@@ -101,3 +102,37 @@ def test_saved_model_runs_without_project_code(trained_run):
     assert out["sample_again"] == out["sample"]               # same seed, same text
     assert out["top1"] == out["greedy"] and len(out["greedy"]) == 4 + 25
     assert "not in the vocabulary of this model:] [Z q #]" in out["error"]
+
+
+def test_saved_model_refuses_edge_inputs(trained_run):
+    """Issue 10 item 7: temperature 0 or -1, a [2] prime, a negative length are clear errors."""
+    import tensorflow as tf
+    _, run_dir, _ = trained_run
+    generate = tf.saved_model.load(str(run_dir / "saved_model")).signatures["generate"]
+    good = dict(prime=tf.constant("All"), length=tf.constant(5), temperature=tf.constant(0.8),
+                top_k=tf.constant(0), seed=tf.constant(1))
+    assert generate(**good)["text"].numpy().decode().startswith("All")
+    for change, message in [({"temperature": tf.constant(0.0)}, "temperature must be in (0, 100]"),
+                            ({"temperature": tf.constant(-1.0)}, "temperature must be in (0, 100]"),
+                            ({"prime": tf.constant(["All", "All"])}, "prime must be a scalar"),
+                            ({"length": tf.constant(-1)}, "length must be in [0, 100000]"),
+                            ({"top_k": tf.constant(-2)}, "top_k must be in [0,"),
+                            ({"prime": tf.constant("")}, "The prime is empty")]:
+        with pytest.raises(tf.errors.InvalidArgumentError, match=re.escape(message)):
+            generate(**{**good, **change})
+
+
+def test_sample_cli_refuses_bad_counts(trained_run):
+    """Issue 10 item 8: --num_samples=0 is not silently the default; bad values are named."""
+    import types
+    from char_rnn import sample
+    tmp, run_dir, _ = trained_run
+    base = dict(run_dir=str(run_dir), export_dir=None, prime="All", temperature=None, greedy=False, seed=1,
+                length=5, num_samples=None, top_k=0, output=str(tmp / "never.txt"))
+    for change, message in [({"num_samples": 0}, "--num_samples must be between 1 and 1,024; got 0"),
+                            ({"length": -5}, "--length must be between 0 and 100,000; got -5"),
+                            ({"top_k": -1}, "--top_k must be >= 0"),
+                            ({"temperature": -1.0}, "--temperature must be a number in (0, 100]; got -1.0")]:
+        with pytest.raises(ValueError, match=re.escape(message)):
+            sample.main(types.SimpleNamespace(**{**base, **change}))
+    assert not (tmp / "never.txt").exists()

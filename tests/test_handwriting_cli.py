@@ -2,9 +2,11 @@
 SVGs (with priming and plots), load the SavedModel in a process that does not import the project."""
 import json
 import os
+import re
 import subprocess
 import sys
 import textwrap
+import types
 import xml.etree.ElementTree as ET
 
 import numpy as np
@@ -91,6 +93,24 @@ def test_sample_writes_primed_page_and_plots(trained):
     assert labels[:len("ab ab ba")] == [c if c != " " else "\u2423" for c in "ab ab ba"]
 
 
+def sample_flags(run_dir, output, **kw):
+    base = dict(run_dir=str(run_dir), output=str(output), export_dir=None, text=None, style=None, bias=None,
+                temperature=None, seed=1, num_samples=None, stroke_width=2.0, stroke_color="black", line_chars=50,
+                steps=None, plots=False)
+    base.update(kw)
+    return types.SimpleNamespace(**base)
+
+
+def test_plots_when_the_first_line_is_not_the_longest(trained, tmp_path):
+    """Issue 10 item 3: the window plot of the first line must be cut to that line's text."""
+    from handwriting import sample
+    _, run_dir = trained
+    out = tmp_path / "short_first.svg"
+    sample.main(sample_flags(run_dir, out, text="a ab bab", line_chars=3, plots=True, steps=12))
+    labels = [e.text for e in ET.parse(tmp_path / "short_first_window.svg").iter() if e.tag.endswith("text")]
+    assert labels[:2] == ["a", "end"]
+
+
 def test_saved_model_runs_without_the_project(trained, tmp_path):
     _, run_dir = trained
     script = textwrap.dedent(f"""
@@ -164,3 +184,49 @@ def test_real_iam_batches_train_a_step(shared_data):
     model = build_model(config)
     logs = model.fit(train, steps_per_epoch=1, epochs=1, verbose=0).history
     assert np.isfinite(logs["loss"][0]) and np.isfinite(logs["nats_per_point"][0])
+
+
+def test_saved_model_refuses_edge_inputs(trained, tmp_path):
+    """Issue 10 item 7: empty text, an empty batch, num_samples=0, steps <= 0, a style without
+    its text are clear errors instead of 'Tried to stack elements of an empty list'."""
+    import tensorflow as tf
+    _, run_dir = trained
+    write = tf.saved_model.load(str(run_dir / "saved_model")).signatures["synthesize"]
+    good = dict(text=tf.constant(["ab"]), bias=tf.constant(1.0), seed=tf.constant([1, 2]),
+                style_strokes=tf.zeros([0, 3]), style_text=tf.constant(""))
+    assert write(**good)["strokes"].shape[0] == 1
+    for change, message in [({"text": tf.constant([""])}, "every text must hold between 1 and 250 characters"),
+                            ({"text": tf.constant(["a" * 251])}, "every text must hold between 1 and 250"),
+                            ({"text": tf.zeros([0], tf.string)}, "text must hold between 1 and 1024 rows"),
+                            ({"text": tf.constant("ab")}, "text must have 1 dimensions"),
+                            ({"bias": tf.constant(-1.0)}, "bias must be in [0, 10]"),
+                            ({"style_text": tf.constant("ab")}, "style_text must be given exactly when"),
+                            ({"style_strokes": tf.zeros([2, 2])}, "style_strokes must have 3 values per row")]:
+        with pytest.raises(tf.errors.InvalidArgumentError, match=re.escape(message)):
+            write(**{**good, **change})
+    config = HandwritingConfig(task="prediction", num_layers=1, rnn_size=4, num_mixture=2,
+                               offset_stats={"mean": [1.0, 0.0], "std": [10.0, 10.0], "clip": 20.0})
+    sample = tf.saved_model.load(export_saved_model(build_model(config, compile=False),
+                                                    str(tmp_path / "pred"))).signatures["sample"]
+    good = dict(num_samples=tf.constant(2), steps=tf.constant(5), bias=tf.constant(0.0), seed=tf.constant([1, 2]))
+    assert sample(**good)["strokes"].shape == (2, 5, 3)
+    for change, message in [({"num_samples": tf.constant(0)}, "num_samples must be in [1, 1024]"),
+                            ({"steps": tf.constant(0)}, "steps must be in [1, 10000]"),
+                            ({"steps": tf.constant(-5)}, "steps must be in [1, 10000]")]:
+        with pytest.raises(tf.errors.InvalidArgumentError, match=re.escape(message)):
+            sample(**{**good, **change})
+
+
+@pytest.mark.parametrize("change,message", [
+    ({"steps": -5}, "--steps must be between 1 and 10,000; got -5"),
+    ({"num_samples": 0}, "--num_samples must be between 1 and 1,024; got 0"),
+    ({"bias": -0.5}, "--bias must be a number in [0, 10]; got -0.5"),
+    ({"temperature": 0.0}, "--temperature must be a number in (0, 100]"),
+])
+def test_sample_cli_refuses_bad_counts(trained, tmp_path, change, message):
+    from handwriting import sample
+    _, run_dir = trained
+    out = tmp_path / "never.svg"
+    with pytest.raises(ValueError, match=re.escape(message)):
+        sample.main(sample_flags(run_dir, out, text="ab", **change))
+    assert not out.exists()

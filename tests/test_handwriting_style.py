@@ -177,3 +177,27 @@ def test_cli(tmp_path, capsys):
     np.testing.assert_array_equal(got.strokes, [[0, 0, 0], [4, -2, 1], [1, -7, 1]])
     with pytest.raises(SystemExit, match="No line 'a01-000u-07'"):
         hs.main(["--from_iam", "a01-000u-07", "--data_dir", str(npz), "--out", str(out)])
+
+
+def test_style_file_errors_name_the_file(tmp_path):
+    """Issue 10 items 4 and 10: a missing file names itself in the fix; a numeric text, NaN and
+    eos errors name the file; a one-point drawing is not reported as 'zero height'."""
+    missing = tmp_path / "nope.json"
+    with pytest.raises(FileNotFoundError, match=rf"--out {missing}`"):
+        hs.Style.load(str(missing))
+    bad_text = tmp_path / "number.json"
+    bad_text.write_text(json.dumps({"text": 42, "strokes": [[0, 0, 1]]}))
+    with pytest.raises(ValueError, match=r"number.json: 'text' must be a string .*int 42"):
+        hs.Style.load(str(bad_text))
+    nan = tmp_path / "nan.json"
+    nan.write_text('{"text": "hi", "strokes": [[0, 0, 0], [NaN, 1, 1]]}')
+    with pytest.raises(ValueError, match=r"nan.json: Style strokes hold non-finite"):
+        hs.Style.load(str(nan))
+    eos = tmp_path / "eos.json"
+    eos.write_text(json.dumps({"text": "hi", "strokes": [[0, 0, 0], [1, 1, 0]]}))
+    with pytest.raises(ValueError, match=r"eos.json: The eos column"):
+        hs.Style.load(str(eos))
+    with pytest.raises(ValueError, match="has 1 point in all"):
+        hs.style_from_json_strokes([[[0, 0]], []], "hi")
+    with pytest.raises(ValueError, match="lie on one horizontal line"):
+        hs.style_from_json_strokes([[[0, 0], [9, 0]]], "hi")

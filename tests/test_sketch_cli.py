@@ -159,3 +159,53 @@ def test_saved_model_loads_without_project_code(trained_run, tmp_path):
                             timeout=300, env={**os.environ, "PYTHONPATH": ""})
     assert result.returncode == 0, result.stderr
     assert result.stdout.strip().endswith("ok False")
+
+
+def test_saved_model_refuses_edge_inputs(trained_run):
+    """Issue 10 item 7: temperature 0/NaN/-1, an empty batch, wrong shapes and impossible lengths
+    are clear errors, not zero or NaN drawings."""
+    import tensorflow as tf
+    run_dir, _ = trained_run
+    m = tf.saved_model.load(str(run_dir / "saved_model"))
+    sample, encode, decode = (m.signatures[k] for k in ("sample", "encode", "decode"))
+
+    def error(fn, **kw):
+        with pytest.raises(tf.errors.InvalidArgumentError) as e:
+            fn(**kw)
+        return e.value.message
+
+    good = dict(num_samples=tf.constant(2), temperature=tf.constant(0.5), seed=tf.constant([1, 2]))
+    assert sample(**good)["strokes"].shape[0] == 2
+    for bad in (0.0, float("nan"), -1.0, 1e9):
+        assert "temperature must be in (0, 100]" in error(sample, **{**good, "temperature": tf.constant(bad)})
+    assert "num_samples must be in [1, 1024]" in error(sample, **{**good, "num_samples": tf.constant(0)})
+    assert "num_samples must be a scalar" in error(sample, **{**good, "num_samples": tf.constant([2, 3])})
+    assert "seed must have 2 values per row" in error(sample, **{**good, "seed": tf.constant([1, 2, 3])})
+    drawing = tf.constant([[[5.0, 3.0, 0.0], [2.0, -4.0, 1.0]]])
+    assert encode(strokes=drawing, lengths=tf.constant([2]))["mu"].shape == (1, 4)
+    assert "lengths must hold one length per drawing" in error(encode, strokes=drawing, lengths=tf.constant([3]))
+    assert "lengths must hold one length per drawing" in error(encode, strokes=drawing, lengths=tf.constant([0]))
+    assert "strokes must hold between 1 and 1024 rows" in error(encode, strokes=tf.zeros([0, 2, 3]),
+                                                                  lengths=tf.zeros([0], tf.int32))
+    assert "strokes must have 3 values per row" in error(encode, strokes=tf.zeros([1, 2, 4]), lengths=tf.constant([2]))
+    assert "pen column" in error(encode, strokes=drawing * 2.0, lengths=tf.constant([2]))
+    assert "NaN" in error(decode, z=tf.fill([1, 4], float("nan")), temperature=tf.constant(0.5), seed=tf.constant([0, 0]))
+    assert "z must have 4 values per row" in error(decode, z=tf.zeros([1, 5]), temperature=tf.constant(0.5),
+                                                   seed=tf.constant([0, 0]))
+
+
+@pytest.mark.parametrize("flag,value,message", [
+    ("num_samples", 0, "--num_samples must be between 1 and 1,024; got 0"),
+    ("num_samples", -4, "--num_samples must be between 1 and 1,024; got -4"),
+    ("num_samples", 10 ** 9, "--num_samples must be between 1 and 1,024; got 1000000000"),
+    ("temperature", 0.0, "--temperature must be a number in (0, 100]; got 0.0"),
+    ("temperature", float("nan"), "--temperature must be a number in (0, 100]; got nan"),
+])
+def test_sample_cli_refuses_bad_counts(trained_run, tmp_path, flag, value, message):
+    """Issue 10 item 8: 0 is not silently the default; negatives and huge values are named."""
+    from sketch_rnn import sample
+    run_dir, _ = trained_run
+    with pytest.raises(ValueError) as e:
+        sample.main(sample_flags(run_dir, tmp_path / "x.svg", **{flag: value}))
+    assert message in str(e.value)
+    assert not (tmp_path / "x.svg").exists()

@@ -59,7 +59,7 @@ def test_write_npz_keeps_fractions_as_float(tmp_path):
     assert not os.path.exists(tmp_path / "x.npz")
 
 
-def test_load_sketch_data_combines_filters_clips(tmp_path):
+def test_load_sketch_data_combines_filters_clips(tmp_path, capsys):
     a = SD.write_npz(str(tmp_path / "a.npz"), [drawing(5, 1), drawing(40, 2), drawing(9, 3, big=True)],
                      [drawing(50, 4)], [drawing(7, 5)])
     b = SD.write_npz(str(tmp_path / "b.npz"), [drawing(11, 6)], [drawing(3, 7)], [drawing(20, 8)])
@@ -70,6 +70,10 @@ def test_load_sketch_data_combines_filters_clips(tmp_path):
     assert data.max_seq_len == 20
     assert all(d.dtype == np.float32 for d in data.train + data.valid + data.test)
     assert data.train[1][0, 0] == 1000                          # clipped to the limit
+    big = drawing(9, 3, big=True)
+    count = int(np.count_nonzero(np.abs(big[:, :2]) > 1000))
+    assert count > 0
+    assert f"Note: {count} pen offsets (dx or dy) in {a}, {b} lie beyond +-1000" in capsys.readouterr().err
     kept = [drawing(5, 1), drawing(9, 3, big=True), drawing(11, 6)]
     xy = np.concatenate([np.clip(d[:, 0:2].astype(np.float64), -1000, 1000).ravel() for d in kept])
     assert data.scale_factor == pytest.approx(np.std(xy), rel=1e-9)

@@ -1,0 +1,141 @@
+"""Run directories under bad flags, two trainers, resumes and interrupted saves (issue 10 items
+2, 5, 6, 9): nothing lost, nothing silent, nothing left behind that looks like a run."""
+import os
+import types
+
+import numpy as np
+import pytest
+
+from run_utils.rundir import RunLocked, locked_run_dir, newest_run
+from run_utils.training import CheckpointError, restore_weights
+
+TEXT = "to be or not to be, that is the question\n" * 30
+CHAR_HPARAMS = "rnn_size=8,embedding_size=4,seq_length=10,batch_size=4,num_layers=1"
+
+
+def char_flags(tmp_path, run_dir, **kw):
+    text = tmp_path / "play.txt"
+    if not text.exists():
+        text.write_text(TEXT)
+    base = dict(data_dir=str(text), log_root=str(run_dir), hparams=CHAR_HPARAMS, num_steps=4, save_every=2,
+                resume=False, seed=1)
+    base.update(kw)
+    return types.SimpleNamespace(**base)
+
+
+@pytest.mark.parametrize("flag,value", [("num_steps", 0), ("save_every", 0), ("num_steps", -3), ("save_every", -1)])
+@pytest.mark.parametrize("model", ["sketch_rnn", "handwriting", "char_rnn"])
+def test_bad_schedule_is_an_error_and_leaves_no_run_directory(tmp_path, model, flag, value):
+    import importlib
+    train = importlib.import_module(f"{model}.train")
+    run_dir = tmp_path / "run"
+    flags = char_flags(tmp_path, run_dir, **{flag: value})
+    flags.category, flags.task = ["nowhere"], None  # never reached: the config is checked first
+    if model != "char_rnn":
+        flags.hparams = ""
+    with pytest.raises(ValueError, match=rf"{flag} must be a positive integer; got {value}"):
+        train.main(flags)
+    assert not run_dir.exists()
+
+
+def test_negative_learning_rate_is_refused():
+    from sketch_rnn.config import SketchRNNConfig
+    with pytest.raises(ValueError, match=r"learning_rate must be a finite number > 0; got -1.0 \(--hparams"):
+        SketchRNNConfig(learning_rate=-1.0)
+    with pytest.raises(ValueError, match="decay_rate is a per-step decay factor"):
+        SketchRNNConfig(decay_rate=1.5)
+
+
+def test_a_second_trainer_on_the_same_run_directory_is_refused(tmp_path):
+    from char_rnn import train
+    run_dir = tmp_path / "run"
+    with locked_run_dir(str(run_dir)):
+        with pytest.raises(RunLocked, match=rf"in use by another training process \(pid {os.getpid()}\)"):
+            train.main(char_flags(tmp_path, run_dir))
+    assert not (run_dir / "checkpoints").exists()
+    with locked_run_dir(str(run_dir)):  # released again
+        pass
+
+
+@pytest.fixture
+def trained_char_run(tmp_path):
+    from char_rnn import train
+    run_dir = tmp_path / "run"
+    train.main(char_flags(tmp_path, run_dir))
+    return run_dir
+
+
+def test_resume_names_the_dropped_hparams_and_keeps_the_schedule_ones(tmp_path, trained_char_run, capsys):
+    from char_rnn import train
+    capsys.readouterr()
+    train.main(char_flags(tmp_path, trained_char_run, resume=True, num_steps=6,
+                          hparams=CHAR_HPARAMS.replace("rnn_size=8", "rnn_size=32") + ",dropout=0.5"))
+    out = capsys.readouterr().out
+    assert "dropped --hparams overrides: rnn_size=32, dropout=0.5 (the run has rnn_size=8, dropout=0.1)" in out
+    assert "Resumed from" in out and "at step 4" in out
+
+
+def test_resume_after_a_save_interrupted_before_the_state_file(tmp_path, trained_char_run, capsys):
+    """A kill after ckpt-4's files but before the `checkpoint` state file names it: resume from
+    ckpt-4 (not from ckpt-2 or step 0) and say so; stray ckpt-N_temp folders are removed."""
+    from char_rnn import train
+    folder = trained_char_run / "checkpoints"
+    state = (folder / "checkpoint").read_text()
+    (folder / "checkpoint").write_text(state.replace("ckpt-4", "ckpt-2"))
+    os.makedirs(folder / "ckpt-6_temp")
+    (folder / "ckpt-6_temp" / "part-00000-of-00001.data-00000-of-00001").write_bytes(b"half")
+    capsys.readouterr()
+    train.main(char_flags(tmp_path, trained_char_run, resume=True, num_steps=6))
+    out = capsys.readouterr().out
+    assert "names ckpt-2, but the newer complete checkpoint ckpt-4 exists" in out
+    assert "at step 4" in out
+    assert not (folder / "ckpt-6_temp").exists()
+    (folder / "checkpoint").unlink()  # no state file at all: still the newest complete checkpoint
+    capsys.readouterr()
+    train.main(char_flags(tmp_path, trained_char_run, resume=True, num_steps=8))
+    assert "at step 6" in capsys.readouterr().out
+
+
+def test_damaged_best_weights_name_the_file_and_the_fix(tmp_path, trained_char_run):
+    from char_rnn.config import CharRNNConfig
+    from char_rnn.model import build_model
+    from run_utils.config import load_config
+    model = build_model(load_config(CharRNNConfig, str(trained_char_run / "config.json")))
+    best = trained_char_run / "best.weights.h5"
+    best.write_bytes(best.read_bytes()[:200])  # what a kill during a non-atomic write left behind
+    with pytest.raises(CheckpointError, match=r"best.weights.h5 cannot be loaded .*delete it to use the latest"):
+        restore_weights(model, str(trained_char_run))
+    best.unlink()
+    assert restore_weights(model, str(trained_char_run)).endswith("ckpt-4")
+
+
+def test_best_weights_are_replaced_atomically(tmp_path, trained_char_run, monkeypatch):
+    """A failure while the new best weights are written leaves the previous file intact."""
+    import keras
+    from char_rnn import train
+    best = trained_char_run / "best.weights.h5"
+    before = best.read_bytes()
+    (trained_char_run / "best.json").write_text('{"metric": "val_loss", "value": 99.0, "step": 4}')
+
+    def dies_half_way(self, path, *args, **kwargs):
+        with open(path, "wb") as f:
+            f.write(b"half")
+        raise KeyboardInterrupt
+
+    monkeypatch.setattr(keras.Model, "save_weights", dies_half_way)
+    with pytest.raises(SystemExit):
+        train.main(char_flags(tmp_path, trained_char_run, resume=True, num_steps=6))
+    assert best.read_bytes() == before
+    assert not [n for n in os.listdir(trained_char_run) if ".part" in n]
+
+
+def test_newest_run_is_not_hidden_by_a_failed_start(tmp_path, trained_char_run, monkeypatch):
+    from char_rnn import train
+    runs = tmp_path / "runs"
+    os.makedirs(runs / "char_rnn")
+    os.rename(trained_char_run, runs / "char_rnn" / "good")
+    monkeypatch.chdir(tmp_path)
+    failed = char_flags(tmp_path, runs / "char_rnn" / "failed", hparams=CHAR_HPARAMS + ",seq_length=100000")
+    with pytest.raises(ValueError):
+        train.main(failed)
+    assert newest_run("char_rnn") == os.path.join("runs", "char_rnn", "good")
