@@ -19,6 +19,7 @@ demo: $(VENV)/.installed
 	    --output=samples/sheep.svg
 
 test: $(VENV)/.installed
+	$(VENV)/bin/ruff check .
 	$(PY) -m pytest -q tests
 
 bench: $(VENV)/.installed

@@ -1,9 +1,11 @@
-"""Keras 3 / TensorFlow 2 reproduction of Sketch-RNN, Graves handwriting and char-RNN."""
+"""Keras 3 / TensorFlow 2 reproduction of Sketch-RNN, Graves handwriting and char-RNN.
+
+The package metadata lives here; pyproject.toml holds the build system and tool configuration."""
 from setuptools import setup
 
 setup(
     name="rnn-sequence-generators",
-    version="0.1.0",
+    version="0.2.0",
     description="Sketch-RNN, Graves handwriting prediction/synthesis and char-RNN in Keras 3 / TF 2",
     python_requires=">=3.10",
     packages=["data_utils", "mdn", "run_utils", "sketch_rnn", "handwriting", "char_rnn"],
@@ -14,7 +16,10 @@ setup(
         "numpy",
         "svgwrite",
         "absl-py",
-        "tensorboard",  # TensorBoard logs (the issues ask for them); TF 2.21 no longer pulls it in
+        "tensorboard",  # TensorBoard logs; TF 2.21 no longer pulls it in
     ],
-    extras_require={"test": ["pytest"]},
+    extras_require={
+        "test": ["pytest", "ruff"],
+    },
+    entry_points={"console_scripts": ["rnngen-train=train:run", "rnngen-sample=sample:run"]},
 )

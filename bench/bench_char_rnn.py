@@ -28,7 +28,7 @@ from data_utils.text_corpus import train_dataset  # noqa: E402
 VOCAB = 65
 CONFIGS = {
     "default": CharRNNConfig(vocab_size=VOCAB),
-    "readme": CharRNNConfig(vocab_size=VOCAB, rnn_size=384, embedding_size=128, dropout=0.15),
+    "readme": CharRNNConfig(vocab_size=VOCAB, rnn_size=384, embedding_size=128, output_keep_prob=0.85),
 }
 
 

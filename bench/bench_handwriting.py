@@ -74,7 +74,7 @@ def eager_sampling(model, data, steps, bias=0.5):
     prev = model.anchor(batch_size)
     for t in range(steps):
         raw, state, _ = model.step(prev, state, context)
-        offsets, eos, _ = output_distributions(raw, model.config.num_mixture, bias=bias)
+        offsets, eos, _ = output_distributions(*model.head.split(raw), bias=bias)
         prev = tf.concat([offsets.sample(seed=[1, t]), eos.sample(seed=[2, t])[:, None]], axis=-1)
     return prev.numpy()
 

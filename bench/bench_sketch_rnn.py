@@ -28,7 +28,7 @@ from bench.common import best_time, emit, matmul_gflops  # noqa: E402
 from data_utils import sketch_data, strokes  # noqa: E402
 from mdn import mixture  # noqa: E402
 from sketch_rnn.config import SketchRNNConfig  # noqa: E402
-from sketch_rnn.model import build_model, split_output  # noqa: E402
+from sketch_rnn.model import build_model  # noqa: E402
 
 
 def forward_flops(c, batch):
@@ -89,9 +89,9 @@ def eager_sample(model, batch, steps, temperature=0.4):
     prev = tf.tile(tf.constant([[0.0, 0.0, 1.0, 0.0, 0.0]]), [batch, 1])
     for _ in range(steps):
         h, state = model.dec_cell(model.dec_cell.project_inputs(prev[:, None], constant=z)[:, 0], state)
-        pen_logits, mix_raw = split_output(model.output_layer(h), c.num_mixture)
+        pen_logits, mix_raw = model.output_layer.split(model.output_layer(h))
         pen = tf.random.categorical(pen_logits / temperature, 1)[:, 0]
-        params = mixture.mixture_params(mix_raw, c.num_mixture, temperature=temperature)
+        params = mixture.mixture_params(mix_raw, temperature=temperature)
         offset = mixture.offset_distribution(params).sample()
         prev = tf.concat([offset, tf.one_hot(pen, 3)], axis=-1)
     return prev.numpy()
@@ -104,7 +104,8 @@ def decoder_recurrence_seconds(model, steps):
     @tf.function(jit_compile=True)
     def run():
         inputs = cell.project_inputs(tf.zeros([1, 1, 5]))[:, 0] + cell.project_constant(z)
-        step = lambda t, state: (t + 1, cell(inputs, state, training=False)[1])
+        def step(t, state):
+            return t + 1, cell(inputs, state, training=False)[1]
         return tf.while_loop(lambda t, state: t < steps, step, (0, model.initial_state(z, 1)))[1]
     return best_time(lambda: [s.numpy() for s in tf.nest.flatten(run())], repeats=5)
 

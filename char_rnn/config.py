@@ -20,14 +20,14 @@ class CharRNNConfig:
     embedding_size: int = 128       # character embedding width
     rnn_size: int = 512             # LSTM units per layer
     num_layers: int = 2
-    dropout: float = 0.1            # drop rate on each LSTM layer's output (DropoutWrapper output_keep = 1 - dropout)
+    output_keep_prob: float = 0.9   # keep probability of each LSTM layer's output (the DropoutWrapper's)
     learning_rate: float = 0.002    # Adam
     decay_rate: float = 1.0         # learning rate x decay_rate per step (1.0 = constant)
     grad_clip_norm: float = 5.0     # gradients clipped by global norm; 0 = no clipping
 
     def __post_init__(self):
-        if not 0.0 <= self.dropout < 1.0:
-            raise ValueError(f"dropout is a drop rate in [0, 1); got {self.dropout}.")
+        if not 0.0 < self.output_keep_prob <= 1.0:
+            raise ValueError(f"output_keep_prob is a keep probability in (0, 1]; got {self.output_keep_prob}.")
         if not 0.0 <= self.valid_fraction < 1.0:
             raise ValueError(f"valid_fraction must be in [0, 1); got {self.valid_fraction}.")
         for name in ("seq_length", "batch_size", "embedding_size", "rnn_size", "num_layers",

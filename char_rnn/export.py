@@ -1,11 +1,11 @@
 """SavedModel export of a trained char-RNN: text in, text out, nothing of this project needed.
 
 Signatures (load with tf.saved_model.load(path).signatures[...] or call the methods directly):
-- generate(prime: string [], length: int32 [], temperature: float32 [], top_k: int32 [],
-  seed: int32 []) -> {"text": string []}: the prime followed by `length` sampled characters
-  (top_k = 0 samples from all characters). length in [0, 100000], temperature in (0, 100],
+- generate(prime: string [], steps: int32 [], temperature: float32 [], top_k: int32 [],
+  seed: int32 []) -> {"text": string []}: the prime followed by `steps` sampled characters
+  (top_k = 0 samples from all characters). steps in [0, 100000], temperature in (0, 100],
   top_k >= 0; anything else (or a non-scalar input) fails with an InvalidArgumentError saying so.
-- greedy(prime: string [], length: int32 []) -> {"text": string []}: the most likely continuation.
+- greedy(prime: string [], steps: int32 []) -> {"text": string []}: the most likely continuation.
 A prime that is empty or holds characters outside the vocabulary fails with an
 InvalidArgumentError naming the problem (and the unknown characters).
 The vocabulary and config are also written as JSON under assets.extra/ (vocab.json,
@@ -49,26 +49,26 @@ class CharRNNModule(tf.Module):
     @tf.function(input_signature=[tf.TensorSpec(None, tf.string), tf.TensorSpec(None, tf.int32),
                                   tf.TensorSpec(None, tf.float32), tf.TensorSpec(None, tf.int32),
                                   tf.TensorSpec(None, tf.int32)])
-    def generate(self, prime, length, temperature, top_k, seed):
-        prime, length = self._prime_and_length(prime, length)
+    def generate(self, prime, steps, temperature, top_k, seed):
+        prime, steps = self._prime_and_steps(prime, steps)
         temperature = checks.in_range(checks.scalar(temperature, "temperature", tf.float32), "temperature",
                                       0.0, checks.MAX_TEMPERATURE, low_open=True)
         top_k = checks.in_range(checks.scalar(top_k, "top_k", tf.int32), "top_k", 0, 1 << 30)
         seed = checks.scalar(seed, "seed", tf.int32)
-        ids = self.model.generate(self._encode(prime), length, temperature=temperature, top_k=top_k,
+        ids = self.model.generate(self._encode(prime), steps, temperature=temperature, top_k=top_k,
                                   greedy=False, seed=tf.stack([seed, 0]))
         return self._text(prime, ids)
 
     @tf.function(input_signature=[tf.TensorSpec(None, tf.string), tf.TensorSpec(None, tf.int32)])
-    def greedy(self, prime, length):
-        prime, length = self._prime_and_length(prime, length)
-        ids = self.model.generate(self._encode(prime), length, greedy=True)
+    def greedy(self, prime, steps):
+        prime, steps = self._prime_and_steps(prime, steps)
+        ids = self.model.generate(self._encode(prime), steps, greedy=True)
         return self._text(prime, ids)
 
-    def _prime_and_length(self, prime, length):
-        """Checked scalars: the prime (one string) and 0 <= length <= MAX_TEXT_STEPS."""
-        length = checks.in_range(checks.scalar(length, "length", tf.int32), "length", 0, checks.MAX_TEXT_STEPS)
-        return checks.scalar(prime, "prime", tf.string), length
+    def _prime_and_steps(self, prime, steps):
+        """Checked scalars: the prime (one string) and 0 <= steps <= MAX_TEXT_STEPS."""
+        steps = checks.in_range(checks.scalar(steps, "steps", tf.int32), "steps", 0, checks.MAX_TEXT_STEPS)
+        return checks.scalar(prime, "prime", tf.string), steps
 
 
 def export_saved_model(model, vocabulary, export_dir):

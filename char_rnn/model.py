@@ -43,7 +43,8 @@ class CharRNN(keras.Model):
         self.embedding = keras.layers.Embedding(c.vocab_size, c.embedding_size, name="embedding")
         self.lstms = [keras.layers.LSTM(c.rnn_size, return_sequences=True, return_state=True, name=f"lstm_{i}")
                       for i in range(c.num_layers)]
-        self.dropouts = [keras.layers.Dropout(c.dropout, name=f"dropout_{i}") for i in range(c.num_layers)]
+        self.dropouts = [keras.layers.Dropout(1.0 - c.output_keep_prob, name=f"dropout_{i}")
+                         for i in range(c.num_layers)]
         self.output_layer = keras.layers.Dense(c.vocab_size, name="logits")
         self.trackers = {"loss": keras.metrics.Mean(name="loss"), "bpc": keras.metrics.Mean(name="bpc")}
 
@@ -97,10 +98,10 @@ class CharRNN(keras.Model):
             new_states.append(list(state))
         return self.output_layer(x), new_states
 
-    def generate(self, prime, length, temperature=1.0, top_k=0, greedy=False, seed=(0, 0)):
-        """Continue `prime` [B, P] int ids (P >= 1) by `length` characters in one tf.while_loop
+    def generate(self, prime, steps, temperature=1.0, top_k=0, greedy=False, seed=(0, 0)):
+        """Continue `prime` [B, P] int ids (P >= 1) by `steps` characters in one tf.while_loop
         (wrap the caller in tf.function). The LSTM states after the prime are carried from step
-        to step. Returns ids [B, length] int32 (the prime not included)."""
+        to step. Returns ids [B, steps] int32 (the prime not included)."""
         logits, states = self(prime, return_state=True)
         seed = tf.cast(tf.convert_to_tensor(seed), tf.int32)
         batch = tf.shape(prime)[0]
@@ -112,10 +113,10 @@ class CharRNN(keras.Model):
             logits, states = self.step(ids, states)
             return t + 1, logits, states, out
 
-        out = tf.TensorArray(tf.int32, size=length, element_shape=tf.TensorShape([None]))
-        _, _, _, out = tf.while_loop(lambda t, *_: t < length, body,
+        out = tf.TensorArray(tf.int32, size=steps, element_shape=tf.TensorShape([None]))
+        _, _, _, out = tf.while_loop(lambda t, *_: t < steps, body,
                                      (tf.constant(0), logits[:, -1], states, out))
-        return tf.reshape(tf.transpose(out.stack()), [batch, length])
+        return tf.reshape(tf.transpose(out.stack()), [batch, steps])
 
 
 def text_nll(model, ids, num_streams=64, chunk_length=100, carry_state=True):
@@ -155,11 +156,14 @@ def _chunk_nll(model, inputs, targets, states):
     return tf.reduce_sum(char_cross_entropy(targets, logits)), new_states
 
 
-def build_model(config, jit_compile=False):
-    """A compiled, built CharRNN with Adam, learning rate config.learning_rate x decay_rate^step.
-    XLA is off by default: on CPU the XLA-compiled LSTM loop measured 1.8x slower (bench notes)."""
+def build_model(config, compile=True, jit_compile=False):
+    """A built CharRNN, compiled with Adam at learning rate config.learning_rate x decay_rate^step
+    unless compile=False (sampling). XLA is off by default: on CPU the XLA-compiled LSTM loop
+    measured 1.8x slower (bench notes)."""
     model = CharRNN(config)
     model(tf.zeros([1, 2], tf.int32))
-    lr = keras.optimizers.schedules.ExponentialDecay(config.learning_rate, decay_steps=1, decay_rate=config.decay_rate)
-    model.compile(optimizer=keras.optimizers.Adam(lr), jit_compile=jit_compile)
+    if compile:
+        lr = keras.optimizers.schedules.ExponentialDecay(config.learning_rate, decay_steps=1,
+                                                         decay_rate=config.decay_rate)
+        model.compile(optimizer=keras.optimizers.Adam(lr), jit_compile=jit_compile)
     return model

@@ -1,12 +1,11 @@
 """Sample text from a trained char-RNN:
-python sample.py --model=char_rnn --prime "ROMEO:" --temperature 0.8 --length 1000 [--top_k 10]
+python sample.py --model=char_rnn --prime "ROMEO:" --temperature 0.8 --steps 1000 [--top_k 10]
 [--greedy] [--num_samples 3] [--seed 1] [--output out.txt] [--export_dir dir].
 
 Without --run_dir the newest char_rnn run is used. --export_dir writes a SavedModel and exits.
 Every sample starts with the prime; samples go to --output (a UTF-8 text file) or stdout.
 """
 import os
-import warnings
 
 import numpy as np
 import tensorflow as tf
@@ -14,44 +13,38 @@ import tensorflow as tf
 from char_rnn.config import CharRNNConfig
 from char_rnn.export import export_saved_model
 from char_rnn.model import build_model
-from char_rnn.train import VOCAB_NAME
 from data_utils.files import save_text
 from data_utils.text import Vocabulary
 from run_utils import checks
-from run_utils.config import load_config
-from run_utils.rundir import CONFIG_NAME, newest_run
-from run_utils.training import restore_weights
+from run_utils.rundir import VOCAB_FILE, run_for_sampling
+from run_utils.training import load_trained
 
 DEFAULT_TEMPERATURE = 1.0
 DEFAULT_NUM_SAMPLES = 1
+DEFAULT_STEPS = 1000
 
 
-def load_trained(run_dir):
-    """(config, vocabulary, model with the best weights) of a finished or running training run."""
-    config = load_config(CharRNNConfig, os.path.join(run_dir, CONFIG_NAME))
-    vocabulary = Vocabulary.load(os.path.join(run_dir, VOCAB_NAME))
-    model = build_model(config)
-    with warnings.catch_warnings():  # best.weights.h5 also holds optimizer slots sampling has no use for
-        warnings.filterwarnings("ignore", message="Skipping variable loading for optimizer")
-        restore_weights(model, run_dir)
-    return config, vocabulary, model
+def load_trained_with_vocabulary(run_dir):
+    """(config, vocabulary, model with the best weights) of a finished, running or shipped run."""
+    config, model = load_trained(run_dir, CharRNNConfig, build_model)
+    return config, Vocabulary.load(os.path.join(run_dir, VOCAB_FILE)), model
 
 
 class Sampler:
     """Batched sampling of one trained model in a single compiled tf.function (one trace per
-    prime length at most; all other arguments are tensors)."""
+    prime steps at most; all other arguments are tensors)."""
 
     def __init__(self, model, vocabulary):
         self.model = model
         self.vocabulary = vocabulary
         self._generate = tf.function(model.generate, reduce_retracing=True)
 
-    def sample(self, prime, length, num_samples=1, temperature=1.0, top_k=0, greedy=False, seed=0):
-        """num_samples strings, each the prime followed by `length` generated characters.
+    def sample(self, prime, steps, num_samples=1, temperature=1.0, top_k=0, greedy=False, seed=0):
+        """num_samples strings, each the prime followed by `steps` generated characters.
         Raises UnknownCharacterError if the prime has characters outside the vocabulary."""
         if not prime:
             raise ValueError("The prime is empty; give at least one character (--prime).")
-        checks.count_flag(length, "length", None, checks.MAX_TEXT_STEPS, minimum=0)
+        checks.count_flag(steps, "steps", None, checks.MAX_TEXT_STEPS, minimum=0)
         checks.count_flag(num_samples, "num_samples", None, checks.MAX_BATCH)
         if top_k < 0:
             raise ValueError(f"--top_k must be >= 0 (0: all characters); got {top_k}.")
@@ -59,7 +52,7 @@ class Sampler:
             raise ValueError(f"--temperature must be a number in (0, {checks.MAX_TEMPERATURE:g}]; got {temperature}. "
                              "Use --greedy for the most likely continuation.")
         ids = np.tile(self.vocabulary.encode(prime)[None], (num_samples, 1))
-        out = self._generate(tf.constant(ids), tf.constant(length, tf.int32),
+        out = self._generate(tf.constant(ids), tf.constant(steps, tf.int32),
                              temperature=tf.constant(temperature if temperature > 0 else 1.0, tf.float32),
                              top_k=tf.constant(top_k, tf.int32), greedy=tf.constant(greedy),
                              seed=tf.constant([seed, 0], tf.int32))
@@ -67,8 +60,8 @@ class Sampler:
 
 
 def main(flags):
-    run_dir = flags.run_dir or newest_run("char_rnn")
-    config, vocabulary, model = load_trained(run_dir)
+    run_dir = run_for_sampling("char_rnn", flags.run_dir)
+    config, vocabulary, model = load_trained_with_vocabulary(run_dir)
     if flags.export_dir:
         print(f"SavedModel written to {export_saved_model(model, vocabulary, flags.export_dir)}")
         return
@@ -76,15 +69,16 @@ def main(flags):
     if prime is None:
         prime = "\n" if "\n" in vocabulary.index else vocabulary.chars[0]
     temperature = DEFAULT_TEMPERATURE if flags.temperature is None else flags.temperature
-    greedy = bool(getattr(flags, "greedy", False))
+    greedy = flags.greedy
     seed = flags.seed if flags.seed is not None else int(np.random.randint(1 << 30))
     num = checks.count_flag(flags.num_samples, "num_samples", DEFAULT_NUM_SAMPLES, checks.MAX_BATCH)
-    texts = Sampler(model, vocabulary).sample(prime, flags.length, num,
+    steps = DEFAULT_STEPS if flags.steps is None else flags.steps
+    texts = Sampler(model, vocabulary).sample(prime, steps, num,
                                               temperature, flags.top_k, greedy, seed)
     body = texts[0] if len(texts) == 1 else "".join(
         f"===== sample {i + 1} =====\n{t}\n" for i, t in enumerate(texts))
     if flags.output:
         save_text(body, flags.output)
-        print(f"Wrote {len(texts)} sample(s) of {flags.length} characters to {flags.output}")
+        print(f"Wrote {len(texts)} sample(s) of {steps} characters to {flags.output}")
     else:
         print(body)

@@ -16,11 +16,17 @@ from data_utils import text_corpus
 from data_utils.files import save_json
 from data_utils.text import Vocabulary
 from run_utils.config import save_config, training_config
-from run_utils.rundir import (CONFIG_NAME, EVAL_FILE, EXPORT_DIR, default_run_dir, locked_run_dir, remember_data_dir,
-                              remembered_data_dir)
+from run_utils.rundir import (
+    CONFIG_NAME,
+    EVAL_FILE,
+    EXPORT_DIR,
+    VOCAB_FILE,
+    default_run_dir,
+    locked_run_dir,
+    remember_data_dir,
+    remembered_data_dir,
+)
 from run_utils.training import check_resume, fit_resumable, restore_weights
-
-VOCAB_NAME = "vocab.json"
 
 
 class Throughput(keras.callbacks.Callback):
@@ -65,7 +71,7 @@ def prepare(flags):
     text = text_corpus.load_corpus(data_path)
     train_text, valid_text = text_corpus.split_text(text, config.valid_fraction)
     if resuming:
-        vocabulary = Vocabulary.load(os.path.join(run_dir, VOCAB_NAME))
+        vocabulary = Vocabulary.load(os.path.join(run_dir, VOCAB_FILE))
         vocabulary.encode("".join(set(train_text)))  # the text must fit the run's vocabulary
     else:
         vocabulary = Vocabulary.from_text(train_text)
@@ -96,7 +102,7 @@ def main(flags):
 
 def train(flags, config, vocabulary, train_ids, valid_ids, run_dir, data_path):
     save_config(config, os.path.join(run_dir, CONFIG_NAME))
-    vocabulary.save(os.path.join(run_dir, VOCAB_NAME))
+    vocabulary.save(os.path.join(run_dir, VOCAB_FILE))
     remember_data_dir(run_dir, data_path)
     print(f"char-RNN: {len(train_ids)} train / {len(valid_ids)} valid characters, vocabulary of "
           f"{len(vocabulary)}; run dir {run_dir}", flush=True)

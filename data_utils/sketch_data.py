@@ -348,6 +348,31 @@ def make_dataset(drawings, max_seq_len, batch_size, random_scale_factor=0.0, aug
     return ds.map(to_batch).prefetch(tf.data.AUTOTUNE)
 
 
+# The same conversions in TensorFlow, for compiled samplers and SavedModel signatures.
+def stroke3_to_stroke5_tensor(strokes, lengths, scale_factor):
+    """[B, T, 3] stroke-3 in data units -> [B, T + 1, 5] normalised stroke-5 with start token."""
+    import tensorflow as tf
+
+    t = tf.shape(strokes)[1]
+    valid = tf.sequence_mask(lengths, t, dtype=tf.float32)[..., None]
+    pen = strokes[..., 2:3]
+    body = tf.concat([strokes[..., :2] / scale_factor, 1.0 - pen, pen, tf.zeros_like(pen)], axis=-1)
+    end = tf.constant([0.0, 0.0, 0.0, 0.0, 1.0])
+    body = body * valid + end * (1.0 - valid)
+    start = tf.tile(tf.constant([[[0.0, 0.0, 1.0, 0.0, 0.0]]]), [tf.shape(strokes)[0], 1, 1])
+    return tf.concat([start, body], axis=1)
+
+
+def stroke5_to_stroke3_tensor(strokes5, lengths, scale_factor):
+    """[B, N, 5] normalised stroke-5 -> [B, N, 3] stroke-3 in data units, zero after lengths."""
+    import tensorflow as tf
+
+    valid = tf.sequence_mask(lengths, tf.shape(strokes5)[1], dtype=tf.float32)[..., None]
+    out = tf.concat([strokes5[..., :2] * scale_factor, strokes5[..., 3:4]], axis=-1)
+    return out * valid
+
+
+
 # ----------------------------------------------------------------------------- making data sets
 
 def ndjson_to_strokes(drawing, epsilon=None):

@@ -11,7 +11,6 @@ same. Each stroke becomes one <polyline>; y grows downwards as in QuickDraw.
 - save(dwg, path), save_grid(drawings, path, ...)  write files
 """
 import math
-import os
 
 import numpy as np
 import svgwrite
@@ -148,7 +147,7 @@ def handwriting_page(lines, stroke_width=2.0, stroke_color="black", line_height=
 
     lines: list of IAM offsets [n, 3] (one text line each; None or an empty array leaves a blank
     line). The scale maps the median line height to line_height pixels."""
-    polys = [handwriting_polylines(l) if l is not None else [] for l in lines]
+    polys = [handwriting_polylines(line) if line is not None else [] for line in lines]
     boxes = [(np.concatenate(p).min(0), np.concatenate(p).max(0)) if p else None for p in polys]
     heights = [hi[1] - lo[1] for lo, hi in (b for b in boxes if b is not None)]
     positive = [h for h in heights if h > 0]
@@ -164,7 +163,8 @@ def handwriting_page(lines, stroke_width=2.0, stroke_color="black", line_height=
         width = max(width, (hi[0] - lo[0]) * scale)
         y += max((hi[1] - lo[1]) * scale, 0.5 * line_height) + 0.35 * line_height
     width, height = width + 2 * margin, y - 0.35 * line_height + margin if placed else 2 * margin
-    dwg = svgwrite.Drawing(filename, size=(f"{width:.0f}px", f"{height:.0f}px"), viewBox=f"0 0 {width:.0f} {height:.0f}")
+    dwg = svgwrite.Drawing(filename, size=(f"{width:.0f}px", f"{height:.0f}px"),
+                           viewBox=f"0 0 {width:.0f} {height:.0f}")
     if background:
         dwg.add(dwg.rect((0, 0), (f"{width:.0f}", f"{height:.0f}"), fill=background))
     for p in placed:

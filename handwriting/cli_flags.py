@@ -21,8 +21,6 @@ def define_sample_flags():
                        "larger = neater). Default 0.75 for synthesis, 0 for prediction.")
     flags.DEFINE_string("style", None, "handwriting: a style file (JSON of strokes + their text, made with "
                         "python -m data_utils.handwriting_style) to prime the synthesis with (section 5.5).")
-    flags.DEFINE_integer("steps", None, "handwriting: points per sample. Default 700 for prediction; for "
-                         "synthesis the cap is 40 points per character and sampling stops by the window rule.")
     flags.DEFINE_float("stroke_width", 2.0, "handwriting: pen width in the SVG (pixels).")
     flags.DEFINE_string("stroke_color", "black", "handwriting: pen colour in the SVG (any SVG colour).")
     flags.DEFINE_bool("plots", False, "handwriting: also write OUTPUT_density.svg (mixture density and "

@@ -6,7 +6,7 @@ RMSProp as Graves' eq. 38-41 (Keras `RMSprop(centered=True)`: rho 0.95, momentum
 epsilon 1e-4 inside the square root), LSTM derivatives clipped to [-10, 10] and output
 derivatives to [-100, 100]. The batch size is not given in the paper; 32 whole lines here.
 
-`offset_stats` (training-set mean/std of the pen offsets, data_utils.iam.OffsetStats.to_dict())
+`offset_stats` (training-set mean/std of the pen offsets, data_utils.iam_batches.OffsetStats.to_dict())
 and `chars` (the synthesis alphabet) are filled in from the data by train.py.
 """
 import dataclasses

@@ -1,7 +1,7 @@
 """Graves' (2013) handwriting networks as Keras models: PredictionNetwork (section 4) and
 SynthesisNetwork (section 5).
 
-Data layout (data_utils.iam.make_dataset): a batch is {"strokes": [B, T, 3] normalised offsets
+Data layout (data_utils.iam_batches.make_dataset): a batch is {"strokes": [B, T, 3] normalised offsets
 (dx, dy, eos), "stroke_mask": [B, T]} and, for synthesis, {"chars": [B, U] int32, "char_mask":
 [B, U]}. The network reads rows 0..T-2 and predicts rows 1..T-1.
 
@@ -172,18 +172,20 @@ class LSTMLayer(keras.layers.Layer):
 # The networks
 
 
-def output_distributions(raw, num_mixture, bias=0.0, temperature=1.0):
-    """raw [..., 1 + 6M] -> (pen-offset MixtureSameFamily, end-of-stroke Bernoulli, MixtureParams).
+def output_distributions(eos_raw, mixture_raw, bias=0.0, temperature=1.0):
+    """The two parts of the output (MixtureHead.split): eos_raw [..., 1], mixture_raw [..., 6M]
+    -> (pen-offset MixtureSameFamily, end-of-stroke Bernoulli, MixtureParams).
     bias: Graves' probability bias b (eq. 61-62); temperature: Sketch-RNN's, 1 = none."""
-    params = mixture.mixture_params(raw[..., 1:], num_mixture, temperature=temperature, bias=bias)
-    return mixture.offset_distribution(params), mixture.end_of_stroke_distribution(raw[..., 0]), params
+    params = mixture.mixture_params(mixture_raw, temperature=temperature, bias=bias)
+    return mixture.offset_distribution(params), mixture.end_of_stroke_distribution(eos_raw[..., 0]), params
 
 
-def sequence_losses(raw, strokes, stroke_mask, num_mixture):
-    """Graves eq. 26 per line: raw [B, T-1, 1+6M] predicts strokes[:, 1:] (mask stroke_mask[:, 1:]).
-    Returns (offset_nll [B], eos_nll [B], num_points [B]), each summed over the line's points."""
+def sequence_losses(eos_raw, mixture_raw, strokes, stroke_mask):
+    """Graves eq. 26 per line: the output parts [B, T-1, 1] and [B, T-1, 6M] predict strokes[:, 1:]
+    (mask stroke_mask[:, 1:]). Returns (offset_nll [B], eos_nll [B], num_points [B]), each summed
+    over the line's points."""
     target, mask = strokes[:, 1:], stroke_mask[:, 1:]
-    offsets, eos, _ = output_distributions(raw, num_mixture)
+    offsets, eos, _ = output_distributions(eos_raw, mixture_raw)
     offset_nll = -offsets.log_prob(target[..., :2])
     eos_nll = -eos.log_prob(target[..., 2])
     return (tf.reduce_sum(offset_nll * mask, 1), tf.reduce_sum(eos_nll * mask, 1), tf.reduce_sum(mask, 1))
@@ -199,7 +201,7 @@ class HandwritingNetwork(keras.Model):
     def __init__(self, config, **kwargs):
         super().__init__(**kwargs)
         self.config = config
-        self.head = keras.layers.Dense(1 + mixture.num_mixture_outputs(config.num_mixture), name="mixture_head")
+        self.head = mixture.MixtureHead(config.num_mixture, 1, name="mixture_head")
         self.head.build((None, config.num_layers * config.rnn_size))
         names = ["loss", "offset_loss", "eos_loss", "nats_per_point"]
         self.trackers = {n: keras.metrics.Mean(name=n) for n in names}
@@ -224,8 +226,8 @@ class HandwritingNetwork(keras.Model):
         return {"raw": raw, **extras}
 
     def compute_losses(self, data, out):
-        offset_nll, eos_nll, points = sequence_losses(out["raw"], data["strokes"], data["stroke_mask"],
-                                                      self.config.num_mixture)
+        offset_nll, eos_nll, points = sequence_losses(*self.head.split(out["raw"]), data["strokes"],
+                                                      data["stroke_mask"])
         total = offset_nll + eos_nll
         return {"loss": tf.reduce_mean(total), "offset_loss": tf.reduce_mean(offset_nll),
                 "eos_loss": tf.reduce_mean(eos_nll),
@@ -302,7 +304,7 @@ class HandwritingNetwork(keras.Model):
             raw, state, extras = self.step(prev, state, context)
             step_seed = tf.stack([seed[0], seed[1] + t])
             offset_seed, eos_seed = tf.unstack(tf.random.experimental.stateless_split(step_seed, 2))
-            offsets, eos, params = output_distributions(raw, self.config.num_mixture, bias, temperature)
+            offsets, eos, params = output_distributions(*self.head.split(raw), bias, temperature)
             point = tf.concat([offsets.sample(seed=offset_seed), eos.sample(seed=eos_seed)[:, None]], axis=-1)
             if num_chars is not None:
                 done = tf.logical_or(done, window_finished(extras["phi"], num_chars))
@@ -457,7 +459,7 @@ def dummy_batch(config, batch_size=1, steps=2, num_chars=1):
     return data
 
 
-def build_model(config, jit_compile=False, compile=True):
+def build_model(config, compile=True, jit_compile=False):
     """A built PredictionNetwork or SynthesisNetwork (by config.task), compiled with its
     optimizer unless compile=False (sampling)."""
     model = (SynthesisNetwork if config.task == "synthesis" else PredictionNetwork)(config)

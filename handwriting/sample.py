@@ -9,33 +9,23 @@ with a --style file (Graves 5.5). A prediction run draws --num_samples free samp
 points. The SVG goes to --output; --plots adds OUTPUT_density.svg (Fig. 10) and, for synthesis,
 OUTPUT_window.svg (Fig. 13) of the first line. --export_dir writes a SavedModel instead.
 """
-import os
 import textwrap
 
 import numpy as np
 import tensorflow as tf
 
-from data_utils import iam, svg
+from data_utils import iam_batches, svg
 from data_utils.handwriting_style import Style
 from data_utils.text import UnknownCharacterError, Vocabulary
 from handwriting.config import HandwritingConfig
 from handwriting.export import export_saved_model
 from handwriting.model import MAX_POINTS_PER_CHAR, build_model
 from run_utils import checks
-from run_utils.config import load_config
-from run_utils.rundir import CONFIG_NAME, newest_run
-from run_utils.training import restore_weights
+from run_utils.rundir import run_for_sampling
+from run_utils.training import load_trained
 
 DEFAULT_BIAS = {"synthesis": 0.75, "prediction": 0.0}
 DEFAULT_STEPS = 700
-
-
-def load_trained(run_dir):
-    """(config, model with the best weights) of a finished or running training run."""
-    config = load_config(HandwritingConfig, os.path.join(run_dir, CONFIG_NAME))
-    model = build_model(config, compile=False)
-    restore_weights(model, run_dir)
-    return config, model
 
 
 def wrap_text(text, line_chars):
@@ -56,7 +46,7 @@ class Sampler:
     def __init__(self, model, config):
         self.model = model
         self.config = config
-        self.stats = iam.OffsetStats.from_dict(config.offset_stats)
+        self.stats = iam_batches.OffsetStats.from_dict(config.offset_stats)
         self.vocabulary = Vocabulary(config.chars) if config.task == "synthesis" else None
         self._generate = tf.function(model.generate, reduce_retracing=True)
 
@@ -64,7 +54,7 @@ class Sampler:
         """Batched generate() output -> list of dicts per row: "strokes" [n, 3] raw offsets and,
         with record, the per-step plot data cut to the same n steps (mixture in raw units)."""
         lengths = out["lengths"].numpy()
-        strokes = iam.denormalize(out["strokes"].numpy(), self.stats)
+        strokes = iam_batches.denormalize(out["strokes"].numpy(), self.stats)
         rows = []
         for b, n in enumerate(lengths):
             row = {"strokes": strokes[b, :n]}
@@ -95,7 +85,7 @@ class Sampler:
                 e.args = (f"In the style's text {style.text!r}: {e}",)
                 raise
             texts = [f"{style.text} {line}" for line in lines]
-            rows = iam.normalize(style.strokes, self.stats)
+            rows = iam_batches.normalize(style.strokes, self.stats)
             prime = tf.constant(np.repeat(rows[None], len(lines), axis=0))
         width = max(len(t) for t in texts)
         chars = np.zeros((len(texts), width), np.int32)
@@ -130,8 +120,8 @@ def plot_paths(output):
 
 
 def main(flags):
-    run_dir = flags.run_dir or newest_run("handwriting")
-    config, model = load_trained(run_dir)
+    run_dir = run_for_sampling("handwriting", flags.run_dir)
+    config, model = load_trained(run_dir, HandwritingConfig, build_model)
     if flags.export_dir:
         print(f"SavedModel written to {export_saved_model(model, flags.export_dir)}")
         return

@@ -15,15 +15,22 @@ import time
 import keras
 import tensorflow as tf
 
-from data_utils import iam
+from data_utils import iam, iam_batches
 from data_utils.files import save_json
 from data_utils.text import Vocabulary
 from handwriting.config import HandwritingConfig
 from handwriting.export import export_saved_model
 from handwriting.model import build_model
 from run_utils.config import save_config, training_config
-from run_utils.rundir import (CONFIG_NAME, EVAL_FILE, EXPORT_DIR, default_run_dir, locked_run_dir, remember_data_dir,
-                              remembered_data_dir)
+from run_utils.rundir import (
+    CONFIG_NAME,
+    EVAL_FILE,
+    EXPORT_DIR,
+    default_run_dir,
+    locked_run_dir,
+    remember_data_dir,
+    remembered_data_dir,
+)
 from run_utils.training import check_resume, fit_resumable, restore_weights
 
 # Fields a resumed run may change with --hparams (its other hyperparameters are the checkpoint's).
@@ -53,8 +60,8 @@ def fill_from_data(config, corpus):
     train = [s for s, split in zip(corpus.strokes, corpus.split) if split == "train"]
     if not train:
         raise ValueError("The corpus has no training line; check the split lists.")
-    stats = iam.compute_offset_stats(train)
-    chars = iam.alphabet_from_texts(corpus.texts).chars if config.task == "synthesis" else []
+    stats = iam_batches.compute_offset_stats(train)
+    chars = iam_batches.alphabet_from_texts(corpus.texts).chars if config.task == "synthesis" else []
     return dataclasses.replace(config, offset_stats=stats.to_dict(), chars=chars)
 
 
@@ -62,58 +69,33 @@ def vocabulary(config):
     return Vocabulary(config.chars) if config.task == "synthesis" else None
 
 
-def _round_up(n, multiple):
-    return (n + multiple - 1) // multiple * multiple
-
-
-def pad_batches(ds, config):
-    """Pad every batch to a multiple of bucket_width points (and CHAR_PAD characters) so that an
-    XLA-compiled step sees a few fixed shapes instead of one per batch."""
-    width = config.bucket_width
-
-    def pad(batch):
-        t = tf.shape(batch["strokes"])[1]
-        extra = (t + width - 1) // width * width - t
-        out = {"strokes": tf.pad(batch["strokes"], [[0, 0], [0, extra], [0, 0]]),
-               "stroke_mask": tf.pad(batch["stroke_mask"], [[0, 0], [0, extra]])}
-        if "chars" in batch:
-            u = tf.shape(batch["chars"])[1]
-            more = (u + CHAR_PAD - 1) // CHAR_PAD * CHAR_PAD - u
-            out["chars"] = tf.pad(batch["chars"], [[0, 0], [0, more]])
-            out["char_mask"] = tf.pad(batch["char_mask"], [[0, 0], [0, more]])
-        return out
-
-    return ds.map(pad) if width else ds
-
-
 def make_datasets(corpus, config, seed=None, split="train", valid_split="valid"):
-    """(infinite shuffled training batches, one pass over the validation split or None)."""
-    stats = iam.OffsetStats.from_dict(config.offset_stats)
+    """(infinite shuffled training batches, one pass over the validation split or None). With
+    jit_compile, batches are padded to multiples of bucket_width points and CHAR_PAD characters,
+    so that the compiled step sees few shapes."""
+    stats = iam_batches.OffsetStats.from_dict(config.offset_stats)
     vocab = vocabulary(config)
     longest = max(len(s) for s in corpus.strokes)
-    bounds = None
-    if config.bucket_width:
-        top = min(longest, config.max_points or longest)
-        bounds = list(range(config.bucket_width, _round_up(top + 1, config.bucket_width) + 1, config.bucket_width))
-    train = _dataset(corpus, split, config, stats, vocab, config.max_points or None, True, seed, bounds)
-    valid = None
-    if valid_split in set(corpus.split.tolist()):
-        valid = _dataset(corpus, valid_split, config, stats, vocab, None, False, None, bounds)
-    return train, valid
+    bounds = iam_batches.bucket_bounds(min(longest, config.max_points or longest), config.bucket_width) \
+        if config.bucket_width else None
+    pad = (config.bucket_width, CHAR_PAD) if config.jit_compile and config.bucket_width else None
 
+    def dataset(name, training):
+        return iam_batches.make_dataset(corpus, name, config.batch_size, stats, vocabulary=vocab,
+                                        max_points=(config.max_points or None) if training else None,
+                                        shuffle=training, repeat=training, bucket_boundaries=bounds,
+                                        seed=seed if training else None, pad_multiple=pad)
 
-def _dataset(corpus, split, config, stats, vocab, max_points, training, seed, bounds):
-    ds = iam.make_dataset(corpus, split, config.batch_size, stats, vocabulary=vocab, max_points=max_points,
-                          shuffle=training, repeat=training, bucket_boundaries=bounds, seed=seed)
-    return pad_batches(ds, config) if config.jit_compile else ds
+    valid = dataset(valid_split, False) if valid_split in set(corpus.split.tolist()) else None
+    return dataset(split, True), valid
 
 
 def evaluate(model, corpus, config, split="valid"):
     """Log-loss (Graves eq. 26) of `model` on every line of `split`: a dict with nats per
     sequence (mean over lines), per point, the number of lines and points."""
-    stats = iam.OffsetStats.from_dict(config.offset_stats)
-    ds = iam.make_dataset(corpus, split, config.batch_size, stats, vocabulary=vocabulary(config),
-                          shuffle=False, repeat=False)
+    stats = iam_batches.OffsetStats.from_dict(config.offset_stats)
+    ds = iam_batches.make_dataset(corpus, split, config.batch_size, stats, vocabulary=vocabulary(config),
+                                  shuffle=False, repeat=False)
     total = points = lines = 0.0
     test = tf.function(lambda batch: model.compute_losses(batch, model(batch, training=False)), reduce_retracing=True)
     for batch in ds:

@@ -7,11 +7,16 @@ sampling temperature or Graves' probability bias) and `offset_distribution` into
 `tfp.distributions.MixtureSameFamily(Categorical, MultivariateNormalTriL)`; losses are its
 `log_prob`, sampling its `sample`.
 
-Raw layout along the last axis (size 6M): [pi_hat(M), mu_x(M), mu_y(M), log_sigma_x(M),
+`MixtureHead` is the output layer of a stroke model and the one owner of M and of the layout: per
+step it emits `num_extra` pen-state values (Sketch-RNN: 3 pen logits; Graves: 1 end-of-stroke
+value) followed by the 6M mixture values, and `split` separates the two.
+
+Raw mixture layout along the last axis (size 6M): [pi_hat(M), mu_x(M), mu_y(M), log_sigma_x(M),
 log_sigma_y(M), rho_hat(M)].
 """
 from typing import NamedTuple
 
+import keras
 import tensorflow as tf
 import tensorflow_probability as tfp
 
@@ -30,12 +35,21 @@ class MixtureParams(NamedTuple):
     rho: tf.Tensor
 
 
-def num_mixture_outputs(num_mixture):
-    """Raw outputs a network emits per step for `num_mixture` components (the layout above)."""
-    return 6 * num_mixture
+class MixtureHead(keras.layers.Dense):
+    """Dense output layer h [..., H] -> raw [..., num_extra + 6M]: the pen-state values first, then
+    the offset mixture (the layout in the module docstring)."""
+
+    def __init__(self, num_mixture: int, num_extra: int, **kwargs):
+        super().__init__(num_extra + 6 * num_mixture, **kwargs)
+        self.num_mixture = num_mixture
+        self.num_extra = num_extra
+
+    def split(self, raw: tf.Tensor) -> tuple[tf.Tensor, tf.Tensor]:
+        """raw [..., num_extra + 6M] -> (pen-state values [..., num_extra], mixture raw [..., 6M])."""
+        return raw[..., :self.num_extra], raw[..., self.num_extra:]
 
 
-def mixture_params(raw, num_mixture, temperature=1.0, bias=0.0, sigma_scale=None):
+def mixture_params(raw: tf.Tensor, temperature=1.0, bias=0.0, sigma_scale=None) -> MixtureParams:
     """raw [..., 6M] -> MixtureParams.
 
     temperature tau: mixture logits divided by tau, standard deviations multiplied by

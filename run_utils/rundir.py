@@ -11,12 +11,18 @@ import os
 from data_utils.files import save_text
 
 RUNS_ROOT = "runs"
+# The trained models shipped with the project (pretrained/<name>/, run directories without
+# checkpoints: config.json, saved_model/ and a model card), used when no run of a model exists.
+PRETRAINED_ROOT = os.path.join(os.path.dirname(os.path.dirname(os.path.abspath(__file__))), "pretrained")
+PRETRAINED = {"sketch_rnn": "sketch_rnn_aaron_sheep", "handwriting": "handwriting_synthesis",
+              "char_rnn": "char_rnn_shakespeare"}
 CONFIG_NAME = "config.json"
 DATA_DIR_FILE = "data_dir.txt"
 LOCK_FILE = ".lock"
 BEST_WEIGHTS = "best.weights.h5"
 BEST_INFO = "best.json"
 CKPT_DIR = "checkpoints"
+VOCAB_FILE = "vocab.json"
 EXPORT_DIR = "saved_model"
 EVAL_FILE = "eval.json"
 
@@ -50,6 +56,28 @@ def newest_run(model, root=RUNS_ROOT):
         return max(os.path.getmtime(p) for p in glob.glob(os.path.join(run, "*")))
 
     return max(trained, key=last_write)
+
+
+def pretrained_dir(model):
+    """The shipped trained model of `model` (a run directory), or None if it is not there."""
+    path = os.path.join(PRETRAINED_ROOT, PRETRAINED[model])
+    return path if os.path.exists(os.path.join(path, CONFIG_NAME)) else None
+
+
+def run_for_sampling(model, run_dir=None, root=RUNS_ROOT):
+    """The run a sample.py call uses: --run_dir if given, else the newest trained run under
+    root/<model>, else the model shipped in pretrained/ (said in one line)."""
+    if run_dir:
+        return run_dir
+    try:
+        return newest_run(model, root)
+    except FileNotFoundError:
+        shipped = pretrained_dir(model)
+        if shipped is None:
+            raise
+        print(f"No trained {model} run under {os.path.join(root, model)}; using the shipped model "
+              f"{os.path.relpath(shipped)}.", flush=True)
+        return shipped
 
 
 def remember_data_dir(run_dir, data_dir):

@@ -13,12 +13,14 @@ import re
 import shutil
 import signal
 import sys
+import warnings
 
 import keras
 import tensorflow as tf
 
 from data_utils.files import atomic_path, save_json
-from run_utils.rundir import BEST_INFO, BEST_WEIGHTS, CKPT_DIR, EXPORT_DIR
+from run_utils.config import load_config
+from run_utils.rundir import BEST_INFO, BEST_WEIGHTS, CKPT_DIR, CONFIG_NAME, EXPORT_DIR
 
 
 class CheckpointError(RuntimeError):
@@ -71,7 +73,9 @@ def restore_weights(model, run_dir, which="best"):
     best = os.path.join(run_dir, BEST_WEIGHTS)
     if which == "best" and os.path.exists(best):
         try:
-            model.load_weights(best)
+            with warnings.catch_warnings():  # the file also holds optimizer slots sampling has no use for
+                warnings.filterwarnings("ignore", message="Skipping variable loading for optimizer")
+                model.load_weights(best)
         except Exception as e:  # h5py/Keras raise many types for a damaged or foreign file
             raise CheckpointError(
                 f"{best} cannot be loaded ({type(e).__name__}: {e}). It is damaged or from another model; "
@@ -90,6 +94,16 @@ def restore_weights(model, run_dir, which="best"):
         f"No weights in {run_dir}: it has no {BEST_WEIGHTS}, no {CKPT_DIR}/ and no {EXPORT_DIR}/. "
         "Train first, or point --run_dir at a finished run."
     )
+
+
+def load_trained(run_dir, config_class, build_model):
+    """(config, model with the run's best weights) of a finished, running or shipped run:
+    build_model(config, compile=False) rebuilt from run_dir/config.json, weights by
+    restore_weights."""
+    config = load_config(config_class, os.path.join(run_dir, CONFIG_NAME))
+    model = build_model(config, compile=False)
+    restore_weights(model, run_dir)
+    return config, model
 
 
 def restore_exported_weights(model, prefix):
@@ -233,7 +247,7 @@ def fit_resumable(model, train_ds, valid_ds, run_dir, num_steps, save_every,
         path = manager.save(checkpoint_number=step)
         print(f"\nInterrupted at step {step}; checkpoint saved to {path}. "
               "Run the same command with --resume to continue.", flush=True)
-        raise SystemExit(130)
+        raise SystemExit(130) from None
     finally:
         signal.signal(signal.SIGTERM, previous_handler)
 

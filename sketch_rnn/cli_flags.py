@@ -8,7 +8,6 @@ def define_train_flags():
 
 
 def define_sample_flags():
-    flags.DEFINE_bool("greedy", False, "Take the most likely value at every step (temperature -> 0).")
     flags.DEFINE_enum("temperature_rule", "code", ["code", "paper"],
                       "sketch_rnn: how --temperature tau scales the offset mixture's standard deviations: "
                       "code = by tau (the original code's sample(), default), paper = by sqrt(tau) (eq. 8). "

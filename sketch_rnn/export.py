@@ -13,28 +13,9 @@ import os
 import tensorflow as tf
 
 from data_utils.files import atomic_dir
+from data_utils.sketch_data import stroke3_to_stroke5_tensor, stroke5_to_stroke3_tensor
 from run_utils import checks
-
 from run_utils.config import save_config
-
-
-def stroke3_to_stroke5_tensor(strokes, lengths, scale_factor):
-    """[B, T, 3] stroke-3 in data units -> [B, T + 1, 5] normalised stroke-5 with start token."""
-    t = tf.shape(strokes)[1]
-    valid = tf.sequence_mask(lengths, t, dtype=tf.float32)[..., None]
-    pen = strokes[..., 2:3]
-    body = tf.concat([strokes[..., :2] / scale_factor, 1.0 - pen, pen, tf.zeros_like(pen)], axis=-1)
-    end = tf.constant([0.0, 0.0, 0.0, 0.0, 1.0])
-    body = body * valid + end * (1.0 - valid)
-    start = tf.tile(tf.constant([[[0.0, 0.0, 1.0, 0.0, 0.0]]]), [tf.shape(strokes)[0], 1, 1])
-    return tf.concat([start, body], axis=1)
-
-
-def stroke5_to_stroke3_tensor(strokes5, lengths, scale_factor):
-    """[B, N, 5] normalised stroke-5 -> [B, N, 3] stroke-3 in data units, zero after lengths."""
-    valid = tf.sequence_mask(lengths, tf.shape(strokes5)[1], dtype=tf.float32)[..., None]
-    out = tf.concat([strokes5[..., :2] * scale_factor, strokes5[..., 3:4]], axis=-1)
-    return out * valid
 
 
 class SketchRNNModule(tf.Module):

@@ -18,6 +18,7 @@ from mdn import mixture
 from sketch_rnn.cells import make_cell, state_size_total
 
 tfd = tfp.distributions
+PEN_STATES = 3  # (pen down, pen up, end of drawing): the decoder's logits before the mixture values
 LOG_EPSILON = float(np.log(1e-6))  # the original adds 1e-6 inside log() of the offset density
 
 
@@ -60,17 +61,11 @@ def sigma_scale(temperature, rule="code"):
     return temperature if rule == "code" else tf.sqrt(temperature)
 
 
-def split_output(raw, num_mixture):
-    """raw decoder output [..., 6M + 3] -> (pen logits [..., 3], mixture raw [..., 6M])."""
-    return raw[..., :3], raw[..., 3:]
-
-
-def reconstruction_losses(raw, target, num_mixture):
-    """Per-point losses of the original: raw [B, N, 6M+3], target stroke-5 [B, N, 5].
+def reconstruction_losses(pen_logits, mixture_raw, target):
+    """Per-point losses of the original: pen_logits [B, N, 3] and mixture_raw [B, N, 6M] (the two
+    parts of the decoder output, MixtureHead.split), target stroke-5 [B, N, 5].
     Returns (offset_nll [B, N] = -log(p(dx, dy) + 1e-6), pen_nll [B, N])."""
-    pen_logits, mix_raw = split_output(raw, num_mixture)
-    params = mixture.mixture_params(mix_raw, num_mixture)
-    log_p = mixture.offset_distribution(params).log_prob(target[..., :2])
+    log_p = mixture.offset_distribution(mixture.mixture_params(mixture_raw)).log_prob(target[..., :2])
     offset_nll = -tf.reduce_logsumexp(tf.stack([log_p, tf.fill(tf.shape(log_p), LOG_EPSILON)]), axis=0)
     pen_nll = tf.nn.softmax_cross_entropy_with_logits(labels=target[..., 2:], logits=pen_logits)
     return offset_nll, pen_nll
@@ -105,8 +100,8 @@ class SketchRNN(keras.Model):
         self.output_dropout = keras.layers.Dropout(1.0 - c.output_dropout_prob) if c.use_output_dropout else None
         # The original creates output_w and output_b with get_variable and no initializer: TF1's
         # Glorot uniform for both (for the 1-D bias fan_in = fan_out = its length, as in Keras).
-        self.output_layer = keras.layers.Dense(mixture.num_mixture_outputs(c.num_mixture) + 3,
-                                               bias_initializer="glorot_uniform", name="output")
+        self.output_layer = mixture.MixtureHead(c.num_mixture, PEN_STATES, bias_initializer="glorot_uniform",
+                                                name="output")
         names = ["loss", "recon", "offset_loss", "pen_loss", "kl", "kl_weight", "lr", "recon_masked"]
         self.trackers = {n: keras.metrics.Mean(name=n) for n in names}
 
@@ -178,7 +173,7 @@ class SketchRNN(keras.Model):
         padded to fewer than N_max steps (bucket_width) are summed and still divided by
         B * N_max: the same scale, minus the pen loss of the padding steps beyond the batch."""
         target = data["strokes"][:, 1:]
-        offset_nll, pen_nll = reconstruction_losses(out["raw"], target, self.config.num_mixture)
+        offset_nll, pen_nll = reconstruction_losses(*self.output_layer.split(out["raw"]), target)
         not_ended = 1.0 - target[..., 4]
         per_point = 1.0 / tf.cast(tf.shape(target)[0] * self.config.max_seq_len, tf.float32)
         offset_loss = tf.reduce_sum(offset_nll * not_ended) * per_point
@@ -224,28 +219,27 @@ class SketchRNN(keras.Model):
         return self._report(losses)
 
     # ----- sampling ----------------------------------------------------------------------------
-    def generate(self, z, batch_size, max_len, temperature=1.0, greedy=False, seed=(0, 0),
-                 prefix=None, temperature_rule="code"):
+    def generate(self, z, batch_size, max_steps, temperature=1.0, greedy=False, seed=(0, 0),
+                 prime=None, temperature_rule="code"):
         """Sample drawings in one tf.while_loop (wrap the caller in tf.function).
 
         temperature tau divides the mixture and pen logits and scales the mixture's standard
         deviations by sigma_scale(tau, temperature_rule): tau under "code" (the original's
         sample(), the default), sqrt(tau) under "paper" (eq. 8).
-        z: [B, z_size] or None (unconditional). prefix: optional stroke-5 [B, P, 5] points to
+        z: [B, z_size] or None (unconditional). prime: optional stroke-5 [B, P, 5] points to
         feed first (without start token; all rows of a batch have the same P).
-        Returns (strokes [B, max_len, 5] stroke-5, normalised units, padded with (0,0,0,0,1)
+        Returns (strokes [B, max_steps, 5] stroke-5, normalised units, padded with (0,0,0,0,1)
         after each drawing's end; lengths [B] int32 = points before the end-of-drawing state).
         """
         state = self.initial_state(z, batch_size)
         prev = tf.tile(tf.constant([[0.0, 0.0, 1.0, 0.0, 0.0]]), [batch_size, 1])
-        if prefix is not None:
-            _, state = self.decode(tf.concat([prev[:, None], prefix[:, :-1]], axis=1), z, state)
-            prev = prefix[:, -1]
+        if prime is not None:
+            _, state = self.decode(tf.concat([prev[:, None], prime[:, :-1]], axis=1), z, state)
+            prev = prime[:, -1]
         temperature = tf.cast(temperature, tf.float32)
         scale = sigma_scale(temperature, temperature_rule)
         seed = tf.cast(tf.convert_to_tensor(seed), tf.int32)
         end_row = tf.constant([0.0, 0.0, 0.0, 0.0, 1.0])
-        m = self.config.num_mixture
         z_projected = None if z is None else self.dec_cell.project_constant(z)
 
         def step(t, prev, state, done, lengths, out):
@@ -253,15 +247,15 @@ class SketchRNN(keras.Model):
             if z is not None:
                 projected += z_projected
             h, state = self.dec_cell(projected, state, training=False)
-            pen_logits, mix_raw = split_output(self.output_layer(h), m)
+            pen_logits, mix_raw = self.output_layer.split(self.output_layer(h))
             step_seed = tf.stack([seed[0], seed[1] + t])
             pen_seed, offset_seed = tf.unstack(tf.random.experimental.stateless_split(step_seed, 2))
             if greedy:
                 pen = tf.argmax(pen_logits, axis=-1, output_type=tf.int32)
-                offset = mixture.greedy_offset(mixture.mixture_params(mix_raw, m))
+                offset = mixture.greedy_offset(mixture.mixture_params(mix_raw))
             else:
                 pen = tfd.Categorical(logits=pen_logits / temperature, dtype=tf.int32).sample(seed=pen_seed)
-                params = mixture.mixture_params(mix_raw, m, temperature=temperature, sigma_scale=scale)
+                params = mixture.mixture_params(mix_raw, temperature=temperature, sigma_scale=scale)
                 offset = mixture.offset_distribution(params).sample(seed=offset_seed)
             point = tf.concat([offset, tf.one_hot(pen, 3)], axis=-1)
             done = tf.logical_or(done, tf.equal(pen, 2))
@@ -271,29 +265,25 @@ class SketchRNN(keras.Model):
             return t + 1, point, state, done, lengths, out
 
         def keep_going(t, prev, state, done, lengths, out):
-            return tf.logical_and(t < max_len, tf.logical_not(tf.reduce_all(done)))
+            return tf.logical_and(t < max_steps, tf.logical_not(tf.reduce_all(done)))
 
         done0 = tf.zeros([batch_size], tf.bool)
         lengths0 = tf.zeros([batch_size], tf.int32)
-        out0 = tf.tile(end_row[None, None], [max_len, batch_size, 1])  # time-major, pre-padded
+        out0 = tf.tile(end_row[None, None], [max_steps, batch_size, 1])  # time-major, pre-padded
         _, _, _, _, lengths, out = tf.while_loop(
             keep_going, step, (tf.constant(0), prev, state, done0, lengths0, out0))
         return tf.transpose(out, [1, 0, 2]), lengths
 
 
-def new_model(config):
-    """A SketchRNN whose variables exist (called once on a dummy batch), not compiled."""
+def build_model(config, compile=True, jit_compile=False):
+    """A SketchRNN whose variables exist (called once on a dummy batch), compiled with the
+    original's Adam and learning-rate decay unless compile=False (sampling). XLA is off by
+    default: on CPU the fused recurrences run slower under XLA (bench/)."""
     model = SketchRNN(config)
     n = config.max_seq_len
     model({"strokes": tf.zeros([1, n + 1, 5]), "seq_len": tf.constant([n])})
-    return model
-
-
-def build_model(config, jit_compile=False):
-    """A built SketchRNN compiled with the original's Adam and learning-rate decay.
-    XLA is off by default: on CPU the fused recurrences run slower under XLA (bench/)."""
-    model = new_model(config)
-    lr = SketchLearningRate(config.learning_rate, config.decay_rate, config.min_learning_rate)
-    # epsilon: TF1's AdamOptimizer default (1e-8), which the original uses; Keras' default is 1e-7.
-    model.compile(optimizer=keras.optimizers.Adam(lr, epsilon=1e-8), jit_compile=jit_compile)
+    if compile:
+        lr = SketchLearningRate(config.learning_rate, config.decay_rate, config.min_learning_rate)
+        # epsilon: TF1's AdamOptimizer default (1e-8), which the original uses; Keras' default is 1e-7.
+        model.compile(optimizer=keras.optimizers.Adam(lr, epsilon=1e-8), jit_compile=jit_compile)
     return model

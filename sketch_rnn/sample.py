@@ -3,7 +3,6 @@
 Modes (one at a time): plain sampling from the prior (default), --reconstruct, --interpolate,
 --complete. --export_dir writes a SavedModel and exits. Output: an SVG grid (--output).
 """
-import os
 
 import numpy as np
 import tensorflow as tf
@@ -11,23 +10,14 @@ import tensorflow as tf
 from data_utils import sketch_data, svg
 from data_utils import strokes as strokes_lib
 from run_utils import checks
-from run_utils.config import load_config
-from run_utils.rundir import CONFIG_NAME, newest_run, remembered_data_dir
-from run_utils.training import restore_weights
+from run_utils.rundir import remembered_data_dir, run_for_sampling
+from run_utils.training import load_trained
 from sketch_rnn.config import SketchRNNConfig
-from sketch_rnn.export import export_saved_model, stroke3_to_stroke5_tensor
-from sketch_rnn.model import new_model
+from sketch_rnn.export import export_saved_model
+from sketch_rnn.model import build_model
 
 DEFAULT_TEMPERATURE = 0.4
 DEFAULT_NUM_SAMPLES = 16
-
-
-def load_trained(run_dir):
-    """(config, model with the best weights) of a finished or running training run."""
-    config = load_config(SketchRNNConfig, os.path.join(run_dir, CONFIG_NAME))
-    model = new_model(config)
-    restore_weights(model, run_dir)
-    return config, model
 
 
 def slerp(z0, z1, t):
@@ -54,28 +44,29 @@ class Sampler:
         padded = np.zeros((len(drawings), lengths.max(), 3), np.float32)
         for i, d in enumerate(drawings):
             padded[i, :len(d)] = d
-        strokes5 = stroke3_to_stroke5_tensor(tf.constant(padded), tf.constant(lengths), self.config.scale_factor)
+        strokes5 = sketch_data.stroke3_to_stroke5_tensor(tf.constant(padded), tf.constant(lengths),
+                                                         self.config.scale_factor)
         mu, presig = self.model.encode(strokes5, tf.constant(lengths))
         return self.model.sample_z(mu, presig, seed=tf.constant(seed)).numpy()
 
-    def decode(self, z, num, temperature, greedy=False, seed=(0, 0), prefix=None):
+    def decode(self, z, num, temperature, greedy=False, seed=(0, 0), prime=None):
         """z [num, z_size] or None -> list of num stroke-3 drawings in data units.
-        prefix: optional stroke-3 drawing fed before sampling (the same one for every sample)."""
-        prefix5 = None
-        if prefix is not None:
-            p = stroke3_to_stroke5_tensor(tf.constant(prefix[None], tf.float32), tf.constant([len(prefix)]),
+        prime: optional stroke-3 drawing fed before sampling (the same one for every sample)."""
+        prime5 = None
+        if prime is not None:
+            p = sketch_data.stroke3_to_stroke5_tensor(tf.constant(prime[None], tf.float32), tf.constant([len(prime)]),
                                           self.config.scale_factor)[:, 1:]
-            prefix5 = tf.tile(p, [num, 1, 1])
+            prime5 = tf.tile(p, [num, 1, 1])
         z = None if z is None else tf.constant(z, tf.float32)
         strokes5, lengths = self._generate(z, num, self.config.max_seq_len, temperature=float(temperature),
-                                           greedy=greedy, seed=tf.constant(seed), prefix=prefix5,
+                                           greedy=greedy, seed=tf.constant(seed), prime=prime5,
                                            temperature_rule=self.temperature_rule)
         out = []
         for s, n in zip(strokes5.numpy(), lengths.numpy()):
             drawing = strokes_lib.to_normal_strokes(s[:n + 1]) if n else np.zeros((0, 3), np.float32)
             drawing = drawing.astype(np.float32)
             drawing[:, :2] *= self.config.scale_factor
-            out.append(drawing if prefix is None else np.concatenate([prefix, drawing]))
+            out.append(drawing if prime is None else np.concatenate([prime, drawing]))
         return out
 
 
@@ -98,8 +89,8 @@ def pick(test, indices, default_count):
 
 
 def main(flags):
-    run_dir = flags.run_dir or newest_run("sketch_rnn")
-    config, model = load_trained(run_dir)
+    run_dir = run_for_sampling("sketch_rnn", flags.run_dir)
+    config, model = load_trained(run_dir, SketchRNNConfig, build_model)
     if flags.export_dir:
         print(f"SavedModel written to {export_saved_model(model, flags.export_dir)}")
         return
@@ -142,9 +133,9 @@ def main(flags):
     else:
         drawing = pick(test_drawings(flags, config, run_dir), flags.indices[:1], 1)[0]
         keep = max(1, int(round(len(drawing) * flags.complete_fraction)))
-        prefix = drawing[:keep]
-        z = np.repeat(sampler.encode([prefix], seed), num, axis=0) if config.conditional else None
-        endings = sampler.decode(z, num, temperature, flags.greedy, seed, prefix=prefix)
-        svg.save_grid([prefix, *endings], output, cols=int(np.ceil(np.sqrt(num + 1))),
+        prime = drawing[:keep]
+        z = np.repeat(sampler.encode([prime], seed), num, axis=0) if config.conditional else None
+        endings = sampler.decode(z, num, temperature, flags.greedy, seed, prime=prime)
+        svg.save_grid([prime, *endings], output, cols=int(np.ceil(np.sqrt(num + 1))),
                       captions=["given start"] + [""] * num, **style)
     print(f"Wrote {output}")

@@ -6,8 +6,14 @@ import keras
 
 from data_utils import sketch_data, strokes
 from run_utils.config import apply_hparams, save_config, training_config
-from run_utils.rundir import (CONFIG_NAME, EXPORT_DIR, default_run_dir, locked_run_dir, remember_data_dir,
-                              remembered_data_dir)
+from run_utils.rundir import (
+    CONFIG_NAME,
+    EXPORT_DIR,
+    default_run_dir,
+    locked_run_dir,
+    remember_data_dir,
+    remembered_data_dir,
+)
 from run_utils.training import check_resume, fit_resumable, recorded_best, restore_weights
 from sketch_rnn.config import SketchRNNConfig
 from sketch_rnn.export import export_saved_model

@@ -18,7 +18,7 @@ TEXT = "the quick brown fox jumps over the lazy dog\n"
 
 
 def tiny_config(**kw):
-    base = dict(vocab_size=len(set(TEXT)), embedding_size=8, rnn_size=16, num_layers=2, dropout=0.0,
+    base = dict(vocab_size=len(set(TEXT)), embedding_size=8, rnn_size=16, num_layers=2, output_keep_prob=1.0,
                 seq_length=10, batch_size=4)
     base.update(kw)
     return CharRNNConfig(**base)
@@ -193,7 +193,7 @@ def test_tiny_model_memorises_text_and_greedy_reproduces_it():
                         steps_per_epoch=300, epochs=1, verbose=0)
     assert history.history["loss"][-1] < 0.3
     sampler = Sampler(model, vocab)
-    (out,) = sampler.sample("the q", length=len(TEXT) + 20, greedy=True)
+    (out,) = sampler.sample("the q", steps=len(TEXT) + 20, greedy=True)
     assert out == text[:len(TEXT) + 25]
     # greedy ignores the seed and temperature; a sample of several draws starts with the prime
     assert sampler.sample("the q", 30, greedy=True, seed=7, temperature=0.3) == [out[:35]]

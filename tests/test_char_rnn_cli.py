@@ -18,15 +18,15 @@ LOAD_SAVED_MODEL = textwrap.dedent("""
     path, prime = sys.argv[1], sys.argv[2]
     m = tf.saved_model.load(path)
     out = {
-        "sample": m.generate(prime=prime, length=40, temperature=0.8, top_k=0, seed=3)["text"].numpy().decode(),
-        "sample_again": m.generate(prime=prime, length=40, temperature=0.8, top_k=0, seed=3)["text"].numpy().decode(),
-        "top1": m.generate(prime=prime, length=25, temperature=1.0, top_k=1, seed=9)["text"].numpy().decode(),
-        "greedy": m.signatures["greedy"](prime=tf.constant(prime), length=tf.constant(25))["text"].numpy().decode(),
+        "sample": m.generate(prime=prime, steps=40, temperature=0.8, top_k=0, seed=3)["text"].numpy().decode(),
+        "sample_again": m.generate(prime=prime, steps=40, temperature=0.8, top_k=0, seed=3)["text"].numpy().decode(),
+        "top1": m.generate(prime=prime, steps=25, temperature=1.0, top_k=1, seed=9)["text"].numpy().decode(),
+        "greedy": m.signatures["greedy"](prime=tf.constant(prime), steps=tf.constant(25))["text"].numpy().decode(),
         "project_modules": sorted(k for k in sys.modules
                                   if k.split(".")[0] in ("char_rnn", "data_utils", "run_utils", "train", "sample")),
     }
     try:
-        m.generate(prime="Zq#", length=5, temperature=1.0, top_k=0, seed=0)
+        m.generate(prime="Zq#", steps=5, temperature=1.0, top_k=0, seed=0)
     except tf.errors.InvalidArgumentError as e:
         out["error"] = e.message
     print(json.dumps(out))
@@ -72,7 +72,7 @@ def test_sample_cli_writes_samples_that_start_with_the_prime(trained_run):
     tmp, run_dir, _ = trained_run
     out = tmp / "samples.txt"
     run([sys.executable, os.path.join(ROOT, "sample.py"), "--model=char_rnn", f"--run_dir={run_dir}",
-         "--prime=All:", "--length=30", "--num_samples=2", "--temperature=0.8", "--top_k=5", "--seed=2",
+         "--prime=All:", "--steps=30", "--num_samples=2", "--temperature=0.8", "--top_k=5", "--seed=2",
          f"--output={out}"], cwd=tmp)
     text = out.read_text(encoding="utf-8")
     parts = text.split("===== sample ")[1:]
@@ -84,7 +84,7 @@ def test_sample_cli_writes_samples_that_start_with_the_prime(trained_run):
         body = body[:-1]  # the newline after each sample
         assert body.startswith("All:") and len(body) == 4 + 30 and set(body) <= vocab
     bad = run([sys.executable, os.path.join(ROOT, "sample.py"), "--model=char_rnn", f"--run_dir={run_dir}",
-               "--prime=ROMEO@", "--length=5"], cwd=tmp, check=False)
+               "--prime=ROMEO@", "--steps=5"], cwd=tmp, check=False)
     assert bad.returncode != 0
     assert "Characters not in the model's alphabet: '@', 'E', 'M', 'O', 'R'" in bad.stderr
 
@@ -109,13 +109,13 @@ def test_saved_model_refuses_edge_inputs(trained_run):
     import tensorflow as tf
     _, run_dir, _ = trained_run
     generate = tf.saved_model.load(str(run_dir / "saved_model")).signatures["generate"]
-    good = dict(prime=tf.constant("All"), length=tf.constant(5), temperature=tf.constant(0.8),
+    good = dict(prime=tf.constant("All"), steps=tf.constant(5), temperature=tf.constant(0.8),
                 top_k=tf.constant(0), seed=tf.constant(1))
     assert generate(**good)["text"].numpy().decode().startswith("All")
     for change, message in [({"temperature": tf.constant(0.0)}, "temperature must be in (0, 100]"),
                             ({"temperature": tf.constant(-1.0)}, "temperature must be in (0, 100]"),
                             ({"prime": tf.constant(["All", "All"])}, "prime must be a scalar"),
-                            ({"length": tf.constant(-1)}, "length must be in [0, 100000]"),
+                            ({"steps": tf.constant(-1)}, "steps must be in [0, 100000]"),
                             ({"top_k": tf.constant(-2)}, "top_k must be in [0,"),
                             ({"prime": tf.constant("")}, "The prime is empty")]:
         with pytest.raises(tf.errors.InvalidArgumentError, match=re.escape(message)):
@@ -125,12 +125,13 @@ def test_saved_model_refuses_edge_inputs(trained_run):
 def test_sample_cli_refuses_bad_counts(trained_run):
     """Issue 10 item 8: --num_samples=0 is not silently the default; bad values are named."""
     import types
+
     from char_rnn import sample
     tmp, run_dir, _ = trained_run
     base = dict(run_dir=str(run_dir), export_dir=None, prime="All", temperature=None, greedy=False, seed=1,
-                length=5, num_samples=None, top_k=0, output=str(tmp / "never.txt"))
+                steps=5, num_samples=None, top_k=0, output=str(tmp / "never.txt"))
     for change, message in [({"num_samples": 0}, "--num_samples must be between 1 and 1,024; got 0"),
-                            ({"length": -5}, "--length must be between 0 and 100,000; got -5"),
+                            ({"steps": -5}, "--steps must be between 0 and 100,000; got -5"),
                             ({"top_k": -1}, "--top_k must be >= 0"),
                             ({"temperature": -1.0}, "--temperature must be a number in (0, 100]; got -1.0")]:
         with pytest.raises(ValueError, match=re.escape(message)):

@@ -28,7 +28,7 @@ def make_npz(path):
     """IAM-OnDB's pre-parsed format (iamondb_lines.npz): 6 training and 2 validation lines."""
     rng = np.random.default_rng(0)
     xy, pen_up, offsets = [], [], [0]
-    for i, text in enumerate(TEXTS):
+    for text in TEXTS:
         n = 12 + 4 * len(text)
         steps = np.stack([rng.integers(5, 30, n), rng.integers(-20, 20, n)], 1)
         xy.append(np.cumsum(steps, 0).astype(np.int16) + 200)

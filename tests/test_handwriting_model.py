@@ -6,8 +6,14 @@ import tensorflow as tf
 
 from handwriting import attention
 from handwriting.config import HandwritingConfig
-from handwriting.model import (build_model, clip_gradient, lstm_sequence, lstm_step, output_distributions,
-                               sequence_losses)
+from handwriting.model import (
+    build_model,
+    clip_gradient,
+    lstm_sequence,
+    lstm_step,
+    output_distributions,
+    sequence_losses,
+)
 from mdn import mixture
 
 
@@ -94,8 +100,9 @@ def test_loss_matches_graves_formula():
     strokes = rng.normal(size=(b, t, 3))
     strokes[..., 2] = rng.integers(0, 2, size=(b, t))
     mask = (np.arange(t)[None] < np.array([[6], [3], [5]])).astype(np.float64)
-    offset_nll, eos_nll, points = sequence_losses(tf.constant(raw, tf.float32), tf.constant(strokes, tf.float32),
-                                                  tf.constant(mask, tf.float32), m)
+    raw32 = tf.constant(raw, tf.float32)
+    offset_nll, eos_nll, points = sequence_losses(raw32[..., :1], raw32[..., 1:], tf.constant(strokes, tf.float32),
+                                                  tf.constant(mask, tf.float32))
     np.testing.assert_allclose((offset_nll + eos_nll).numpy(), numpy_sequence_loss(raw, strokes, mask, m),
                                rtol=1e-4)
     np.testing.assert_array_equal(points.numpy(), [5, 2, 4])
@@ -107,11 +114,11 @@ def test_large_bias_collapses_samples_to_the_mode():
     raw = rng.normal(size=(64, 1 + 6 * m))
     raw[:, 1:1 + m] = [rng.permutation(m) for _ in range(64)]  # component weights 1 logit apart
     raw = tf.constant(raw, tf.float32)
-    mode = mixture.greedy_offset(mixture.mixture_params(raw[:, 1:], m)).numpy()
+    mode = mixture.greedy_offset(mixture.mixture_params(raw[:, 1:])).numpy()
     for seed in ([1, 2], [3, 4]):
-        offsets, _, _ = output_distributions(raw, m, bias=20.0)
+        offsets, _, _ = output_distributions(raw[..., :1], raw[..., 1:], bias=20.0)
         np.testing.assert_allclose(offsets.sample(seed=seed).numpy(), mode, atol=1e-5)
-    offsets, _, _ = output_distributions(raw, m, bias=0.0)
+    offsets, _, _ = output_distributions(raw[..., :1], raw[..., 1:], bias=0.0)
     assert np.abs(offsets.sample(seed=[1, 2]).numpy() - mode).mean() > 0.1  # unbiased samples spread
 
 

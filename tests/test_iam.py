@@ -1,16 +1,16 @@
 """data_utils.iam: parsing a tiny IAM-OnDB-shaped tree (and its archives), splits, cache,
 normalisation, tf.data pipelines; with RNNGEN_SHARED_DATA, checks against the real corpus."""
 import collections
-import json
-import os
 import gzip
 import io
+import json
+import os
 import tarfile
 
 import numpy as np
 import pytest
 
-from data_utils import iam
+from data_utils import iam, iam_batches
 from data_utils.text import UnknownCharacterError
 
 # form -> {line number: strokes (lists of absolute raw (x, y) points, y down)}
@@ -267,26 +267,26 @@ def test_offset_stats_normalise_round_trip():
         s[-1, 2] = 1
         lines.append(s)
     lines[1][7, 0] = 5000.0  # an outlier
-    stats = iam.compute_offset_stats(lines, clip_std=3.0)
+    stats = iam_batches.compute_offset_stats(lines, clip_std=3.0)
     ref = np.concatenate([s[1:, :2] for s in lines]).astype(np.float64)
     np.testing.assert_allclose(stats.mean, ref.mean(0), rtol=1e-5)
     np.testing.assert_allclose(stats.std, ref.std(0), rtol=1e-5)
-    norm = iam.normalize(lines[1], stats)
+    norm = iam_batches.normalize(lines[1], stats)
     assert norm[7, 0] == pytest.approx(3.0) and np.abs(norm[:, :2]).max() <= 3.0
     np.testing.assert_allclose(norm[3, :2], (lines[1][3, :2] - ref.mean(0)) / ref.std(0), rtol=1e-5)
     np.testing.assert_array_equal(norm[:, 2], lines[1][:, 2])
-    back = iam.denormalize(norm, stats)
+    back = iam_batches.denormalize(norm, stats)
     kept = np.abs((lines[1][:, :2] - stats.mean) / stats.std) < 3.0
     np.testing.assert_allclose(back[:, :2][kept], lines[1][:, :2][kept], atol=1e-3)
     assert not kept[7, 0]
-    again = iam.OffsetStats.from_dict(json.loads(json.dumps(stats.to_dict())))
+    again = iam_batches.OffsetStats.from_dict(json.loads(json.dumps(stats.to_dict())))
     np.testing.assert_array_equal(again.mean, stats.mean)
     np.testing.assert_array_equal(again.std, stats.std)
     assert again.clip == 3.0
     batch = np.stack([lines[0], lines[0]])  # [B, T, 3] works too
-    np.testing.assert_array_equal(iam.normalize(batch, stats)[1], iam.normalize(lines[0], stats))
+    np.testing.assert_array_equal(iam_batches.normalize(batch, stats)[1], iam_batches.normalize(lines[0], stats))
     with pytest.raises(ValueError, match="at least two offsets"):
-        iam.compute_offset_stats([np.zeros((1, 3))])
+        iam_batches.compute_offset_stats([np.zeros((1, 3))])
 
 
 def _batches(ds):
@@ -295,47 +295,47 @@ def _batches(ds):
 
 def test_make_dataset_prediction(tree, tmp_path):
     c = _load(tree, tmp_path)
-    stats = iam.compute_offset_stats([c.strokes[i] for i in np.flatnonzero(c.split == "train")])
+    stats = iam_batches.compute_offset_stats([c.strokes[i] for i in np.flatnonzero(c.split == "train")])
     train = [0, 1, 4]  # a01-000u-01, a01-000u-02, c03-000x-01
-    batches = _batches(iam.make_dataset(c, "train", 2, stats, shuffle=False, repeat=False))
+    batches = _batches(iam_batches.make_dataset(c, "train", 2, stats, shuffle=False, repeat=False))
     assert [b["strokes"].shape for b in batches] == [(2, 6, 3), (1, 4, 3)]
     rows = [r for b in batches for r in zip(b["strokes"], b["stroke_mask"])]
     for i, (strokes, mask) in zip(train, rows):
         n = len(c.strokes[i])
         assert mask.tolist() == [1.0] * n + [0.0] * (len(mask) - n)
-        np.testing.assert_allclose(strokes[:n], iam.normalize(c.strokes[i], stats), rtol=1e-6)
+        np.testing.assert_allclose(strokes[:n], iam_batches.normalize(c.strokes[i], stats), rtol=1e-6)
         assert not strokes[n:].any()
-    cut = _batches(iam.make_dataset(c, "train", 3, stats, max_points=3, shuffle=False, repeat=False))
+    cut = _batches(iam_batches.make_dataset(c, "train", 3, stats, max_points=3, shuffle=False, repeat=False))
     assert cut[0]["stroke_mask"].sum(1).tolist() == [3, 2, 3]
-    np.testing.assert_allclose(cut[0]["strokes"][0], iam.normalize(c.strokes[0][:3], stats), rtol=1e-6)
-    ds = iam.make_dataset(c, "train", 2, stats, seed=1)
+    np.testing.assert_allclose(cut[0]["strokes"][0], iam_batches.normalize(c.strokes[0][:3], stats), rtol=1e-6)
+    ds = iam_batches.make_dataset(c, "train", 2, stats, seed=1)
     assert ds.element_spec["strokes"].shape.as_list() == [2, None, 3]
     assert "chars" not in ds.element_spec
     seen = [b["stroke_mask"].sum(1) for b in _batches(ds.take(6))]
     assert collections.Counter(np.concatenate(seen).tolist()) == {6: 4, 2: 4, 4: 4}  # 4 epochs, shuffled
     with pytest.raises(ValueError, match="no line in split 'nope'"):
-        iam.make_dataset(c, "nope", 2, stats)
+        iam_batches.make_dataset(c, "nope", 2, stats)
 
 
 def test_make_dataset_synthesis(tree, tmp_path):
     c = _load(tree, tmp_path)
-    vocab = iam.alphabet_from_texts(c.texts)
+    vocab = iam_batches.alphabet_from_texts(c.texts)
     assert "".join(vocab.chars) == "".join(sorted(set("A MOVE to stopMr . Gaitskellhello world")))
-    stats = iam.compute_offset_stats(c.strokes)
-    (b,) = _batches(iam.make_dataset(c, "train", 4, stats, vocabulary=vocab, shuffle=False, repeat=False))
+    stats = iam_batches.compute_offset_stats(c.strokes)
+    (b,) = _batches(iam_batches.make_dataset(c, "train", 4, stats, vocabulary=vocab, shuffle=False, repeat=False))
     assert b["strokes"].shape == (2, 6, 3) and b["chars"].dtype == np.int32  # c03-000x-01 has no text
     assert b["chars"].shape == (2, 14) and b["char_mask"].sum(1).tolist() == [14, 14]
     assert [vocab.decode(ch) for ch in b["chars"]] == ["A MOVE to stop", "Mr . Gaitskell"]
-    (b,) = _batches(iam.make_dataset(c, "train", 4, stats, vocabulary=vocab, max_points=3, shuffle=False,
+    (b,) = _batches(iam_batches.make_dataset(c, "train", 4, stats, vocabulary=vocab, max_points=3, shuffle=False,
                                      repeat=False))
     assert [vocab.decode(ch[m > 0]) for ch, m in zip(b["chars"], b["char_mask"])] == ["Mr . Gaitskell"]
     with pytest.raises(UnknownCharacterError, match="'G'") as err:
-        iam.make_dataset(c, "train", 4, stats, vocabulary=iam.alphabet_from_texts(["A MOVE to stop"]))
+        iam_batches.make_dataset(c, "train", 4, stats, vocabulary=iam_batches.alphabet_from_texts(["A MOVE to stop"]))
     assert "a01-000u-02" in str(err.value.__notes__)
     with pytest.raises(ValueError, match="has a usable transcription"):
-        iam.make_dataset(c, "test", 4, stats, vocabulary=vocab)  # b02-010: placeholder only
+        iam_batches.make_dataset(c, "test", 4, stats, vocabulary=vocab)  # b02-010: placeholder only
     with pytest.raises(ValueError, match="every text is empty"):
-        iam.alphabet_from_texts(["", ""])
+        iam_batches.alphabet_from_texts(["", ""])
 
 
 def test_make_dataset_bucketing():
@@ -344,8 +344,8 @@ def test_make_dataset_bucketing():
     strokes = [np.concatenate([rng.normal(size=(n, 2)), np.ones((n, 1))], 1).astype(np.float32) for n in lengths]
     c = iam.Corpus([f"x01-000-{i:02d}" for i in range(40)], ["t"] * 40, np.ones(40, bool), strokes,
                    np.array(["train"] * 40))
-    stats = iam.compute_offset_stats(strokes)
-    batches = _batches(iam.make_dataset(c, "train", 4, stats, repeat=False, bucket_boundaries=[10, 20], seed=0))
+    stats = iam_batches.compute_offset_stats(strokes)
+    batches = _batches(iam_batches.make_dataset(c, "train", 4, stats, repeat=False, bucket_boundaries=[10, 20], seed=0))
     got = []
     for b in batches:
         n = b["stroke_mask"].sum(1).astype(int)
@@ -354,7 +354,7 @@ def test_make_dataset_bucketing():
         got.extend(n.tolist())
     assert sorted(got) == sorted(lengths.tolist())
     with pytest.raises(ValueError, match="increasing"):
-        iam.make_dataset(c, "train", 4, stats, bucket_boundaries=[20, 10])
+        iam_batches.make_dataset(c, "train", 4, stats, bucket_boundaries=[20, 10])
 
 
 # ------------------------------------------------------------------------------------------------
@@ -368,7 +368,7 @@ def test_real_preparsed_counts(shared_data):
     counts = collections.Counter(c.split.tolist())
     assert (counts["train"], counts["valid"], counts["valid2"], counts["test"]) == (5364, 1438, 1518, 3859)
     assert all(s[-1, 2] == 1 and not s[0, :2].any() for s in c.strokes[:50])
-    assert len(iam.alphabet_from_texts(c.texts)) == 81
+    assert len(iam_batches.alphabet_from_texts(c.texts)) == 81
 
 
 def test_real_xml_members(shared_data, tmp_path):

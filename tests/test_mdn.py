@@ -24,7 +24,7 @@ def test_log_prob_matches_numpy_formula():
     m, batch = 5, 7
     raw = random_raw(rng, batch, m)
     x = rng.normal(size=(batch, 2)).astype(np.float32)
-    params = mixture.mixture_params(tf.constant(raw), m)
+    params = mixture.mixture_params(tf.constant(raw))
     log_p = mixture.offset_distribution(params).log_prob(x).numpy()
     for b in range(batch):
         pi_hat, mux, muy, lsx, lsy, rho_hat = np.split(raw[b].astype(np.float64), 6)
@@ -38,22 +38,21 @@ def test_temperature_and_bias_transform_parameters():
     rng = np.random.default_rng(1)
     m = 4
     raw = tf.constant(random_raw(rng, 3, m))
-    base = mixture.mixture_params(raw, m)
-    hot = mixture.mixture_params(raw, m, temperature=0.25)
+    base = mixture.mixture_params(raw)
+    hot = mixture.mixture_params(raw, temperature=0.25)
     np.testing.assert_allclose(hot.logits.numpy(), base.logits.numpy() / 0.25, rtol=1e-5)
     np.testing.assert_allclose(hot.sigma.numpy(), base.sigma.numpy() * 0.5, rtol=1e-5)
-    biased = mixture.mixture_params(raw, m, bias=2.0)
+    biased = mixture.mixture_params(raw, bias=2.0)
     np.testing.assert_allclose(biased.logits.numpy(), base.logits.numpy() * 3.0, rtol=1e-5)
     np.testing.assert_allclose(biased.sigma.numpy(), base.sigma.numpy() * np.exp(-2.0), rtol=1e-5)
 
 
 def test_sample_moments_match_mixture():
     """Samples of a 2-component mixture have the mixture's mean and covariance."""
-    m = 2
     pi_hat = [0.0, np.log(3.0)]  # weights 1/4, 3/4
     raw = np.array([pi_hat + [1.0, -2.0] + [0.0, 1.0] + [np.log(0.5), np.log(1.0)]
                     + [np.log(1.0), np.log(0.3)] + [np.arctanh(0.5), 0.0]], np.float32)
-    params = mixture.mixture_params(tf.constant(raw), m)
+    params = mixture.mixture_params(tf.constant(raw))
     samples = mixture.offset_distribution(params).sample(200000, seed=[3, 4]).numpy()[:, 0]
     w = np.array([0.25, 0.75])
     mus = np.array([[1.0, 0.0], [-2.0, 1.0]])
@@ -69,5 +68,5 @@ def test_greedy_offset_is_mean_of_heaviest_component():
     raw[0, :2] = [0.0, 5.0]      # component 1 dominates
     raw[0, 2:4] = [7.0, -3.0]    # mu_x
     raw[0, 4:6] = [8.0, 0.5]     # mu_y
-    params = mixture.mixture_params(tf.constant(raw), 2)
+    params = mixture.mixture_params(tf.constant(raw))
     np.testing.assert_allclose(mixture.greedy_offset(params).numpy(), [[-3.0, 0.5]])

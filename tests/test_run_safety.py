@@ -3,7 +3,6 @@
 import os
 import types
 
-import numpy as np
 import pytest
 
 from run_utils.rundir import RunLocked, locked_run_dir, newest_run
@@ -69,9 +68,10 @@ def test_resume_names_the_dropped_hparams_and_keeps_the_schedule_ones(tmp_path, 
     from char_rnn import train
     capsys.readouterr()
     train.main(char_flags(tmp_path, trained_char_run, resume=True, num_steps=6,
-                          hparams=CHAR_HPARAMS.replace("rnn_size=8", "rnn_size=32") + ",dropout=0.5"))
+                          hparams=CHAR_HPARAMS.replace("rnn_size=8", "rnn_size=32") + ",output_keep_prob=0.5"))
     out = capsys.readouterr().out
-    assert "dropped --hparams overrides: rnn_size=32, dropout=0.5 (the run has rnn_size=8, dropout=0.1)" in out
+    assert ("dropped --hparams overrides: rnn_size=32, output_keep_prob=0.5 "
+            "(the run has rnn_size=8, output_keep_prob=0.9)") in out
     assert "Resumed from" in out and "at step 4" in out
 
 
@@ -112,6 +112,7 @@ def test_damaged_best_weights_name_the_file_and_the_fix(tmp_path, trained_char_r
 def test_best_weights_are_replaced_atomically(tmp_path, trained_char_run, monkeypatch):
     """A failure while the new best weights are written leaves the previous file intact."""
     import keras
+
     from char_rnn import train
     best = trained_char_run / "best.weights.h5"
     before = best.read_bytes()

@@ -189,7 +189,8 @@ def test_saved_model_refuses_edge_inputs(trained_run):
                                                                   lengths=tf.zeros([0], tf.int32))
     assert "strokes must have 3 values per row" in error(encode, strokes=tf.zeros([1, 2, 4]), lengths=tf.constant([2]))
     assert "pen column" in error(encode, strokes=drawing * 2.0, lengths=tf.constant([2]))
-    assert "NaN" in error(decode, z=tf.fill([1, 4], float("nan")), temperature=tf.constant(0.5), seed=tf.constant([0, 0]))
+    assert "NaN" in error(decode, z=tf.fill([1, 4], float("nan")), temperature=tf.constant(0.5),
+                          seed=tf.constant([0, 0]))
     assert "z must have 4 values per row" in error(decode, z=tf.zeros([1, 5]), temperature=tf.constant(0.5),
                                                    seed=tf.constant([0, 0]))
 

@@ -48,6 +48,7 @@ def test_code_rule_is_the_default_everywhere():
     with pytest.raises(ValueError, match="code, paper"):
         sigma_scale(0.5, "book")
     import inspect
+
     from sketch_rnn.sample import Sampler
     assert inspect.signature(SketchRNN.generate).parameters["temperature_rule"].default == "code"
     assert inspect.signature(Sampler).parameters["temperature_rule"].default == "code"

@@ -3,11 +3,16 @@ import numpy as np
 import pytest
 import tensorflow as tf
 import tensorflow_probability as tfp
-import keras
 
 from sketch_rnn.config import SketchRNNConfig
-from sketch_rnn.model import SketchRNN, SketchLearningRate, gaussian_kl, kl_weight_at, reconstruction_losses
-from sketch_rnn.model import build_model
+from sketch_rnn.model import (
+    SketchLearningRate,
+    SketchRNN,
+    build_model,
+    gaussian_kl,
+    kl_weight_at,
+    reconstruction_losses,
+)
 
 
 def tiny_config(**kw):
@@ -50,7 +55,7 @@ def test_pen_loss_is_categorical_cross_entropy():
     for b in range(2):
         for t in range(5):
             target[b, t, 2 + idx[b, t]] = 1
-    _, pen_nll = reconstruction_losses(tf.constant(raw), tf.constant(target), 3)
+    _, pen_nll = reconstruction_losses(tf.constant(raw[..., :3]), tf.constant(raw[..., 3:]), tf.constant(target))
     logits = raw[..., :3]
     log_softmax = logits - np.log(np.exp(logits).sum(-1, keepdims=True))
     expected = -np.take_along_axis(log_softmax, idx[..., None], -1)[..., 0]
@@ -61,7 +66,7 @@ def test_offset_loss_has_the_originals_epsilon_floor():
     raw = np.zeros((1, 1, 6 * 1 + 3), np.float32)
     raw[0, 0, 3 + 3:3 + 5] = np.log(0.01)  # tiny sigmas: the density far away is ~0
     target = np.array([[[50.0, 50.0, 1, 0, 0]]], np.float32)
-    offset_nll, _ = reconstruction_losses(tf.constant(raw), tf.constant(target), 1)
+    offset_nll, _ = reconstruction_losses(tf.constant(raw[..., :3]), tf.constant(raw[..., 3:]), tf.constant(target))
     np.testing.assert_allclose(offset_nll.numpy(), -np.log(1e-6), rtol=1e-5)
 
 
@@ -88,7 +93,7 @@ def test_loss_masks_offsets_after_the_end_of_drawing():
     b_ = model.compute_losses({"strokes": tf.constant(changed), "seq_len": data["seq_len"]}, out)
     np.testing.assert_allclose(a["offset_loss"].numpy(), b_["offset_loss"].numpy(), rtol=1e-6)
     # Manual L_s: mean over B*N of the masked per-point offset loss.
-    offset_nll, pen_nll = reconstruction_losses(out["raw"], data["strokes"][:, 1:], 3)
+    offset_nll, pen_nll = reconstruction_losses(*model.output_layer.split(out["raw"]), data["strokes"][:, 1:])
     mask = (1 - strokes[:, 1:, 4])
     np.testing.assert_allclose(a["offset_loss"].numpy(), np.mean(offset_nll.numpy() * mask), rtol=1e-5)
     np.testing.assert_allclose(a["pen_loss"].numpy(), np.mean(pen_nll.numpy()), rtol=1e-5)
@@ -112,7 +117,7 @@ def test_bucket_padded_batch_keeps_the_loss_scale_of_n_max():
     for name in ("offset_loss", "pen_loss"):
         np.testing.assert_allclose(model.compute_losses(full, out_full, mask_pen=True)[name].numpy(),
                                    model.compute_losses(short, out_short, mask_pen=True)[name].numpy(), rtol=1e-5)
-    _, pen_nll = reconstruction_losses(out_full["raw"], full["strokes"][:, 1:], 3)
+    _, pen_nll = reconstruction_losses(*model.output_layer.split(out_full["raw"]), full["strokes"][:, 1:])
     dropped = pen_nll.numpy()[:, 10:].sum() / (8 * 20)
     train_full = model.compute_losses(full, out_full)["pen_loss"].numpy()
     train_short = model.compute_losses(short, out_short)["pen_loss"].numpy()
@@ -120,7 +125,7 @@ def test_bucket_padded_batch_keeps_the_loss_scale_of_n_max():
 
 
 def test_training_on_bucketed_batches_of_several_lengths():
-    from data_utils import sketch_data, strokes
+    from data_utils import sketch_data
     rng = np.random.default_rng(8)
     drawings = []
     for n in rng.integers(2, 13, size=40):
