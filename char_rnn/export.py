@@ -1,11 +1,13 @@
 """SavedModel export of a trained char-RNN: text in, text out, nothing of this project needed.
 
 Signatures (load with tf.saved_model.load(path).signatures[...] or call the methods directly):
-- generate(prime: string [], steps: int32 [], temperature: float32 [], top_k: int32 [],
-  seed: int32 []) -> {"text": string []}: the prime followed by `steps` sampled characters
-  (top_k = 0 samples from all characters). steps in [0, 100000], temperature in (0, 100],
-  top_k >= 0; anything else (or a non-scalar input) fails with an InvalidArgumentError saying so.
-- greedy(prime: string [], steps: int32 []) -> {"text": string []}: the most likely continuation.
+- generate(prime: string [] or [B], steps: int32 [], temperature: float32 [] or [B], top_k:
+  int32 [] or [B], seed: int32 []) -> {"text": string, shaped like prime}: each prime followed by
+  `steps` sampled characters (top_k = 0 samples from all characters). Several primes of any
+  lengths run as one batch (left-padded and masked), each with its own temperature and top_k.
+  steps in [0, 100000], temperature in (0, 100], top_k >= 0; anything else fails with an
+  InvalidArgumentError saying so.
+- greedy(prime: string [] or [B], steps: int32 []) -> {"text"}: the most likely continuation.
 A prime that is empty or holds characters outside the vocabulary fails with an
 InvalidArgumentError naming the problem (and the unknown characters).
 The vocabulary and config are also written as JSON under assets.extra/ (vocab.json,
@@ -31,44 +33,59 @@ class CharRNNModule(tf.Module):
             default_value=-1)
 
     def _encode(self, prime):
-        """string [] -> ids [1, P] int32, asserting a non-empty prime of known characters."""
-        chars = tf.strings.unicode_split(prime, "UTF-8")
-        ids = self.table.lookup(chars)
-        checks = [
-            tf.debugging.Assert(tf.size(ids) > 0, ["The prime is empty; give at least one character."]),
-            tf.debugging.Assert(tf.reduce_all(ids >= 0), [
+        """prime: one string [] or several [B] -> (ids [B, P] int32 left-padded, mask [B, P] bool),
+        asserting non-empty primes of known characters."""
+        rank_ok = tf.debugging.Assert(tf.rank(prime) <= 1, ["prime must be a string or a vector of strings; got shape",
+                                                            tf.shape(prime)])
+        with tf.control_dependencies([rank_ok]):
+            flat = tf.reshape(prime, [-1])
+        checks.batch_size(flat, "prime")
+        chars = tf.strings.unicode_split(flat, "UTF-8")
+        ids = tf.ragged.map_flat_values(self.table.lookup, chars)
+        lengths = tf.cast(ids.row_lengths(), tf.int32)
+        ok = [
+            tf.debugging.Assert(tf.reduce_all(lengths > 0), ["The prime is empty; give at least one character."]),
+            tf.debugging.Assert(tf.reduce_all(ids.flat_values >= 0), [
                 "The prime holds characters that are not in the vocabulary of this model:",
-                tf.boolean_mask(chars, ids < 0)], summarize=100),
+                tf.boolean_mask(chars.flat_values, ids.flat_values < 0)], summarize=100),
         ]
-        with tf.control_dependencies(checks):
-            return tf.identity(ids)[None]
+        with tf.control_dependencies(ok):
+            dense = tf.identity(ids.to_tensor(0))
+        mask = tf.sequence_mask(lengths, tf.shape(dense)[1])
+        # Right-padded -> left-padded: every prime ends at the last column, where sampling starts.
+        left = tf.reverse(tf.reverse_sequence(dense, lengths, seq_axis=1, batch_axis=0), axis=[1])
+        return left, tf.reverse(mask, axis=[1])
 
     def _text(self, prime, ids):
-        return {"text": prime + tf.strings.reduce_join(tf.gather(self.chars, ids[0]))}
+        """The primes followed by their sampled characters, shaped like prime ([] or [B])."""
+        flat = tf.reshape(prime, [-1]) + tf.strings.reduce_join(tf.gather(self.chars, ids), axis=-1)
+        return {"text": tf.reshape(flat, tf.shape(prime))}
 
     @tf.function(input_signature=[tf.TensorSpec(None, tf.string), tf.TensorSpec(None, tf.int32),
                                   tf.TensorSpec(None, tf.float32), tf.TensorSpec(None, tf.int32),
                                   tf.TensorSpec(None, tf.int32)])
     def generate(self, prime, steps, temperature, top_k, seed):
-        prime, steps = self._prime_and_steps(prime, steps)
-        temperature = checks.in_range(checks.scalar(temperature, "temperature", tf.float32), "temperature",
+        steps = self._steps(steps)
+        ids, mask = self._encode(prime)
+        batch = tf.shape(ids)[0]
+        temperature = checks.in_range(checks.per_row(temperature, "temperature", batch, tf.float32), "temperature",
                                       0.0, checks.MAX_TEMPERATURE, low_open=True)
-        top_k = checks.in_range(checks.scalar(top_k, "top_k", tf.int32), "top_k", 0, 1 << 30)
+        top_k = checks.in_range(checks.per_row(top_k, "top_k", batch, tf.int32), "top_k", 0, 1 << 30)
         seed = checks.scalar(seed, "seed", tf.int32)
-        ids = self.model.generate(self._encode(prime), steps, temperature=temperature, top_k=top_k,
-                                  greedy=False, seed=tf.stack([seed, 0]))
-        return self._text(prime, ids)
+        out = self.model.generate(ids, steps, temperature=temperature, top_k=top_k, greedy=False,
+                                  seed=tf.stack([seed, 0]), prime_mask=mask)
+        return self._text(prime, out)
 
     @tf.function(input_signature=[tf.TensorSpec(None, tf.string), tf.TensorSpec(None, tf.int32)])
     def greedy(self, prime, steps):
-        prime, steps = self._prime_and_steps(prime, steps)
-        ids = self.model.generate(self._encode(prime), steps, greedy=True)
-        return self._text(prime, ids)
+        steps = self._steps(steps)
+        ids, mask = self._encode(prime)
+        return self._text(prime, self.model.generate(ids, steps, greedy=True, prime_mask=mask))
 
-    def _prime_and_steps(self, prime, steps):
-        """Checked scalars: the prime (one string) and 0 <= steps <= MAX_TEXT_STEPS."""
-        steps = checks.in_range(checks.scalar(steps, "steps", tf.int32), "steps", 0, checks.MAX_TEXT_STEPS)
-        return checks.scalar(prime, "prime", tf.string), steps
+    @staticmethod
+    def _steps(steps):
+        """A checked scalar 0 <= steps <= MAX_TEXT_STEPS."""
+        return checks.in_range(checks.scalar(steps, "steps", tf.int32), "steps", 0, checks.MAX_TEXT_STEPS)
 
 
 def export_saved_model(model, vocabulary, export_dir):

@@ -22,12 +22,13 @@ def char_cross_entropy(targets, logits):
 def choose_next(logits, temperature, top_k, greedy, seed):
     """Pick next characters from logits [B, V]: the argmax where `greedy`, else a sample of
     softmax(logits / temperature) restricted to the top_k most likely (top_k <= 0: all).
-    temperature, top_k, greedy: scalars (tensors allowed); seed [2] int32. Returns [B] int32."""
-    logits = logits / tf.cast(temperature, logits.dtype)
-    vocab = tf.shape(logits)[-1]
-    k = tf.cast(top_k, tf.int32)
+    temperature, top_k: scalars or one per row [B]; greedy: a scalar; seed [2] int32.
+    Returns [B] int32."""
+    batch, vocab = tf.shape(logits)[0], tf.shape(logits)[-1]
+    logits = logits / tf.broadcast_to(tf.cast(temperature, logits.dtype), [batch])[:, None]
+    k = tf.broadcast_to(tf.cast(top_k, tf.int32), [batch])
     k = tf.where(k > 0, tf.minimum(k, vocab), vocab)
-    kth_largest = tf.gather(tf.sort(logits, axis=-1, direction="DESCENDING"), k - 1, axis=-1)
+    kth_largest = tf.gather(tf.sort(logits, axis=-1, direction="DESCENDING"), k - 1, axis=-1, batch_dims=1)
     logits = tf.where(logits < kth_largest[:, None], tf.constant(-1e9, logits.dtype), logits)
     sampled = tf.cast(tf.random.stateless_categorical(logits, 1, seed)[:, 0], tf.int32)
     return tf.where(tf.cast(greedy, tf.bool), tf.argmax(logits, axis=-1, output_type=tf.int32), sampled)
@@ -52,14 +53,16 @@ class CharRNN(keras.Model):
     def metrics(self):
         return list(self.trackers.values())
 
-    def call(self, inputs, initial_state=None, training=False, return_state=False):
+    def call(self, inputs, initial_state=None, training=False, return_state=False, mask=None):
         """inputs [B, T] int ids -> logits [B, T, vocab_size]; with return_state also the final
         states, a list of num_layers [h, c] pairs, each [B, rnn_size]. initial_state: such a list
-        (None: zeros)."""
+        (None: zeros). mask: optional bool [B, T]; masked steps leave the state unchanged (primes
+        of different lengths, left-padded, read in one batch)."""
         x = self.embedding(inputs)
         states = []
         for i, (lstm, dropout) in enumerate(zip(self.lstms, self.dropouts)):
-            x, h, c = lstm(x, initial_state=None if initial_state is None else initial_state[i], training=training)
+            x, h, c = lstm(x, initial_state=None if initial_state is None else initial_state[i], training=training,
+                           mask=mask)
             x = dropout(x, training=training)
             states.append([h, c])
         logits = self.output_layer(x)
@@ -98,11 +101,13 @@ class CharRNN(keras.Model):
             new_states.append(list(state))
         return self.output_layer(x), new_states
 
-    def generate(self, prime, steps, temperature=1.0, top_k=0, greedy=False, seed=(0, 0)):
+    def generate(self, prime, steps, temperature=1.0, top_k=0, greedy=False, seed=(0, 0), prime_mask=None):
         """Continue `prime` [B, P] int ids (P >= 1) by `steps` characters in one tf.while_loop
         (wrap the caller in tf.function). The LSTM states after the prime are carried from step
-        to step. Returns ids [B, steps] int32 (the prime not included)."""
-        logits, states = self(prime, return_state=True)
+        to step. prime_mask: optional bool [B, P] for primes of different lengths, left-padded
+        (False on the padding; every row's last position must be real). temperature and top_k:
+        scalars or one per row [B]. Returns ids [B, steps] int32 (the prime not included)."""
+        logits, states = self(prime, return_state=True, mask=prime_mask)
         seed = tf.cast(tf.convert_to_tensor(seed), tf.int32)
         batch = tf.shape(prime)[0]
 

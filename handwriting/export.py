@@ -5,7 +5,7 @@ up, in whiteboard units (a line of handwriting is ~600 units tall); the first ro
 (0, 0, .); eos = 1 on the last point of each stroke. Rows at and after "lengths" are zeros.
 
 Synthesis network:
-  synthesize(text [B] string, bias [] float32, seed [2] int32, style_strokes [P, 3] float32,
+  synthesize(text [B] string, bias [] or [B] float32, seed [2] int32, style_strokes [P, 3] float32,
              style_text [] string) -> {"strokes": [B, S, 3], "lengths": [B] int32}
   Writes each text. With P > 0 the network first reads the style strokes and continues in their
   style (Graves 5.5: the character sequence is style_text + " " + text); P = 0 (tf.zeros([0, 3])
@@ -13,7 +13,7 @@ Synthesis network:
   A character outside the alphabet fails with an InvalidArgumentError naming it; so do an empty
   batch, an empty text or one over 250 characters, bias outside [0, 10] and wrong shapes.
 Prediction network:
-  sample(num_samples [] int32, steps [] int32, bias [] float32, seed [2] int32)
+  sample(num_samples [] int32, steps [] int32, bias [] or [num_samples] float32, seed [2] int32)
       -> {"strokes": [num_samples, steps, 3], "lengths"}; num_samples in [1, 1024], steps in
       [1, 10000], bias in [0, 10].
 """
@@ -83,7 +83,7 @@ class HandwritingModule(tf.Module):
         longest = MAX_TEXT_CHARS
         text_ok = tf.debugging.Assert(tf.reduce_all((text_length >= 1) & (text_length <= longest)), [
             f"every text must hold between 1 and {longest} characters; got lengths", text_length], summarize=16)
-        bias, seed = self._bias_and_seed(bias, seed)
+        bias, seed = self._bias_and_seed(bias, seed, batch)
         style_strokes = checks.finite(checks.shaped(style_strokes, "style_strokes", 2, last=3), "style_strokes")
         style_text = checks.scalar(style_text, "style_text", tf.string)
         primed = tf.shape(style_strokes)[0] > 0
@@ -108,13 +108,13 @@ class HandwritingModule(tf.Module):
         num_samples = checks.in_range(checks.scalar(num_samples, "num_samples", tf.int32), "num_samples",
                                       1, checks.MAX_BATCH)
         steps = checks.in_range(checks.scalar(steps, "steps", tf.int32), "steps", 1, checks.MAX_STROKE_STEPS)
-        bias, seed = self._bias_and_seed(bias, seed)
+        bias, seed = self._bias_and_seed(bias, seed, num_samples)
         out = self._holder.model.generate(num_samples, steps, bias=bias, seed=seed)
         return {"strokes": self.denormalize(out["strokes"], out["lengths"]), "lengths": out["lengths"]}
 
     @staticmethod
-    def _bias_and_seed(bias, seed):
-        bias = checks.in_range(checks.scalar(bias, "bias", tf.float32), "bias", 0.0, checks.MAX_BIAS)
+    def _bias_and_seed(bias, seed, batch):
+        bias = checks.in_range(checks.per_row(bias, "bias", batch, tf.float32), "bias", 0.0, checks.MAX_BIAS)
         return bias, checks.shaped(seed, "seed", 1, last=2)
 
 

@@ -273,7 +273,8 @@ class HandwritingNetwork(keras.Model):
                  char_mask=None, prime=None, record=False):
         """Sample pen trajectories in one tf.while_loop (wrap the caller in tf.function).
 
-        batch_size: B; max_steps: step cap; bias: Graves' probability bias b; seed [2] int32.
+        batch_size: B; max_steps: step cap; bias: Graves' probability bias b and temperature, each a
+        scalar or one value per row [B]; seed [2] int32.
         chars [B, U] int32, char_mask [B, U]: the text (synthesis). prime [B, P, 3] normalised
         rows read teacher-forced before sampling (section 5.5); the sample continues after the
         last row. Default: the anchor row alone. Synthesis samples stop by the window rule.
@@ -293,8 +294,8 @@ class HandwritingNetwork(keras.Model):
         prev = prime[:, -1]
         num_chars = None if char_mask is None else tf.cast(tf.reduce_sum(char_mask, 1), tf.int32)
         seed = tf.cast(tf.convert_to_tensor(seed), tf.int32)
-        bias = tf.cast(bias, tf.float32)
-        temperature = tf.cast(temperature, tf.float32)
+        bias = tf.broadcast_to(tf.cast(bias, tf.float32), [batch_size])[:, None]  # [B, 1]: one per row
+        temperature = tf.broadcast_to(tf.cast(temperature, tf.float32), [batch_size])[:, None]
         names = ["strokes"] + (["eos_prob", "logits", "mu", "sigma", "rho"] if record else [])
         if record and num_chars is not None:
             names.append("phi")

@@ -56,15 +56,19 @@ def mixture_params(raw: tf.Tensor, temperature=1.0, bias=0.0, sigma_scale=None) 
     `sigma_scale`, which defaults to sqrt(tau) (variances multiplied by tau, Ha & Eck eq. 8; the
     original sketch_rnn code scales sigma by tau itself, see sketch_rnn.model.sigma_scale). bias b
     (Graves 2013 eq. 61-62): logits multiplied by (1 + b), standard deviations by exp(-b). All
-    default to the unmodified distribution.
+    default to the unmodified distribution. temperature, bias and sigma_scale are scalars or one
+    value per row, shaped [..., 1] like raw's leading axes (each sample of a batch its own).
     """
     pi_hat, mu_x, mu_y, log_sx, log_sy, rho_hat = tf.split(raw, 6, axis=-1)
     temperature = tf.cast(temperature, raw.dtype)
+    bias = tf.cast(bias, raw.dtype)
     logits = pi_hat * (1.0 + bias) / temperature
     mu = tf.stack([mu_x, mu_y], axis=-1)
     if sigma_scale is None:
         sigma_scale = tf.sqrt(temperature)
-    sigma = tf.exp(tf.stack([log_sx, log_sy], axis=-1) - bias) * tf.cast(sigma_scale, raw.dtype)
+    # [..., 1] -> [..., 1, 1] against sigma's [..., M, 2] (a scalar becomes [1]: the same value)
+    log_sigma = tf.stack([log_sx, log_sy], axis=-1) - bias[..., None]
+    sigma = tf.exp(log_sigma) * tf.cast(sigma_scale, raw.dtype)[..., None]
     rho = tf.clip_by_value(tf.tanh(rho_hat), -RHO_LIMIT, RHO_LIMIT)
     return MixtureParams(logits, mu, sigma, rho)
 

@@ -97,3 +97,12 @@ def batch_size(x, name):
     with tf.control_dependencies([_fail_unless((n >= 1) & (n <= MAX_BATCH),
                                                f"{name} must hold between 1 and {MAX_BATCH} rows; got", n)]):
         return tf.identity(n)
+
+
+def per_row(x, name, batch, dtype):
+    """x: a scalar (the same for every row) or one value per row [batch] -> [batch] of dtype."""
+    x = tf.cast(tf.convert_to_tensor(x), dtype)
+    ok = tf.equal(tf.rank(x), 0) | (tf.equal(tf.rank(x), 1) & tf.equal(tf.size(x), batch))
+    with tf.control_dependencies([_fail_unless(ok, f"{name} must be a scalar or hold one value per row (",
+                                               batch, "); got shape", tf.shape(x))]):
+        return tf.broadcast_to(tf.reshape(x, [-1]), [batch])

@@ -225,7 +225,8 @@ class SketchRNN(keras.Model):
 
         temperature tau divides the mixture and pen logits and scales the mixture's standard
         deviations by sigma_scale(tau, temperature_rule): tau under "code" (the original's
-        sample(), the default), sqrt(tau) under "paper" (eq. 8).
+        sample(), the default), sqrt(tau) under "paper" (eq. 8). temperature: a scalar or one
+        value per drawing [B].
         z: [B, z_size] or None (unconditional). prime: optional stroke-5 [B, P, 5] points to
         feed first (without start token; all rows of a batch have the same P).
         Returns (strokes [B, max_steps, 5] stroke-5, normalised units, padded with (0,0,0,0,1)
@@ -236,7 +237,7 @@ class SketchRNN(keras.Model):
         if prime is not None:
             _, state = self.decode(tf.concat([prev[:, None], prime[:, :-1]], axis=1), z, state)
             prev = prime[:, -1]
-        temperature = tf.cast(temperature, tf.float32)
+        temperature = tf.broadcast_to(tf.cast(temperature, tf.float32), [batch_size])[:, None]  # [B, 1]
         scale = sigma_scale(temperature, temperature_rule)
         seed = tf.cast(tf.convert_to_tensor(seed), tf.int32)
         end_row = tf.constant([0.0, 0.0, 0.0, 0.0, 1.0])

@@ -210,3 +210,20 @@ def test_sample_cli_refuses_bad_counts(trained_run, tmp_path, flag, value, messa
         sample.main(sample_flags(run_dir, tmp_path / "x.svg", **{flag: value}))
     assert message in str(e.value)
     assert not (tmp_path / "x.svg").exists()
+
+
+def test_saved_model_completes_a_drawing_and_takes_one_temperature_per_row(trained_run):
+    import tensorflow as tf
+    run_dir, _ = trained_run
+    m = tf.saved_model.load(str(run_dir / "saved_model"))
+    start = tf.constant([[5.0, 3.0, 0.0], [2.0, -4.0, 1.0], [7.0, 1.0, 0.0]])
+    out = m.complete(strokes=start, num_samples=tf.constant(4), temperature=tf.constant(0.3), seed=tf.constant([1, 2]))
+    assert out["strokes"].shape[0] == 4 and out["lengths"].shape == (4,)
+    again = m.complete(strokes=start, num_samples=tf.constant(4), temperature=tf.constant(0.3),
+                       seed=tf.constant([1, 2]))
+    np.testing.assert_array_equal(out["strokes"].numpy(), again["strokes"].numpy())
+    z = tf.zeros([3, 4])
+    rows = m.decode(z=z, temperature=tf.constant([0.1, 0.5, 1.0]), seed=tf.constant([0, 0]))
+    assert rows["strokes"].shape[0] == 3
+    with pytest.raises(tf.errors.InvalidArgumentError, match=r"temperature must be a scalar or hold one value per row"):
+        m.decode(z=z, temperature=tf.constant([0.1, 0.5]), seed=tf.constant([0, 0]))
