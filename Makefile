@@ -6,7 +6,7 @@ PY := $(VENV)/bin/python
 $(VENV)/.installed: setup.py
 	$(PYTHON) -m venv $(VENV)
 	$(PY) -m pip install -q --upgrade pip
-	$(PY) -m pip install -q -e '.[test]'
+	$(PY) -m pip install -q -e '.[test,web]'
 	touch $@
 
 .PHONY: demo test bench

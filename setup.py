@@ -8,8 +8,9 @@ setup(
     version="0.2.0",
     description="Sketch-RNN, Graves handwriting prediction/synthesis and char-RNN in Keras 3 / TF 2",
     python_requires=">=3.10",
-    packages=["data_utils", "mdn", "run_utils", "sketch_rnn", "handwriting", "char_rnn"],
-    py_modules=["train", "sample"],
+    packages=["data_utils", "mdn", "run_utils", "sketch_rnn", "handwriting", "char_rnn", "web"],
+    package_data={"web": ["static/*"]},
+    py_modules=["train", "sample", "serve"],
     install_requires=[
         "tensorflow>=2.16",
         "tensorflow-probability[tf]>=0.24",
@@ -19,7 +20,9 @@ setup(
         "tensorboard",  # TensorBoard logs; TF 2.21 no longer pulls it in
     ],
     extras_require={
-        "test": ["pytest", "ruff"],
+        "web": ["fastapi", "uvicorn"],  # serve.py: the local web page
+        "test": ["pytest", "ruff", "selenium", "fastapi", "uvicorn"],  # selenium drives Debian's chromium
     },
-    entry_points={"console_scripts": ["rnngen-train=train:run", "rnngen-sample=sample:run"]},
+    entry_points={"console_scripts": ["rnngen-train=train:run", "rnngen-sample=sample:run",
+                                      "rnngen-serve=serve:run"]},
 )

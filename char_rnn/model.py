@@ -53,16 +53,16 @@ class CharRNN(keras.Model):
     def metrics(self):
         return list(self.trackers.values())
 
-    def call(self, inputs, initial_state=None, training=False, return_state=False, mask=None):
+    def call(self, inputs, initial_state=None, training=False, return_state=False, valid=None):
         """inputs [B, T] int ids -> logits [B, T, vocab_size]; with return_state also the final
         states, a list of num_layers [h, c] pairs, each [B, rnn_size]. initial_state: such a list
-        (None: zeros). mask: optional bool [B, T]; masked steps leave the state unchanged (primes
-        of different lengths, left-padded, read in one batch)."""
+        (None: zeros). valid: optional bool [B, T]; steps where it is False leave the state
+        unchanged (primes of different lengths, left-padded, read in one batch)."""
         x = self.embedding(inputs)
         states = []
         for i, (lstm, dropout) in enumerate(zip(self.lstms, self.dropouts)):
             x, h, c = lstm(x, initial_state=None if initial_state is None else initial_state[i], training=training,
-                           mask=mask)
+                           mask=valid)
             x = dropout(x, training=training)
             states.append([h, c])
         logits = self.output_layer(x)
@@ -107,7 +107,7 @@ class CharRNN(keras.Model):
         to step. prime_mask: optional bool [B, P] for primes of different lengths, left-padded
         (False on the padding; every row's last position must be real). temperature and top_k:
         scalars or one per row [B]. Returns ids [B, steps] int32 (the prime not included)."""
-        logits, states = self(prime, return_state=True, mask=prime_mask)
+        logits, states = self(prime, return_state=True, valid=prime_mask)
         seed = tf.cast(tf.convert_to_tensor(seed), tf.int32)
         batch = tf.shape(prime)[0]
 

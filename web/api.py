@@ -1,0 +1,398 @@
+"""The web app: a FastAPI application over the SavedModels of web.models, and the static page.
+
+Routes (JSON in, JSON out; every error is {"error": "what was wrong"} with HTTP 400, 404 or 413):
+  GET  /                      the page (web/static/)
+  GET  /api/info              which models are loaded, their alphabets and styles, the limits
+  POST /api/sketch/sample     {num_samples, temperature, seed?} -> {"drawings": [stroke-3, ...]}
+  POST /api/sketch/complete   {strokes, num_samples, temperature, seed?} -> {"drawings"} (continuations)
+  POST /api/sketch/reconstruct {strokes, temperature, seed?} -> {"drawings": [one]}
+  POST /api/sketch/interpolate {a, b, steps, temperature, seed?} -> {"drawings": [steps]}
+  POST /api/handwriting/write {text, style?, custom_style?, bias, seed?} -> {"lines": [...], "svg"}
+  POST /api/text/generate     {prompt, steps, temperature, seed?} -> {"text"}
+Drawings from the page ("strokes", "a", "b") are lists of strokes, each a list of absolute [x, y]
+canvas points; drawings returned are stroke-3 rows [dx, dy, pen_lifted] in the model's data units;
+handwriting lines are IAM offsets [dx, dy, end_of_stroke] (y up).
+
+Nothing in a request reaches the file system: styles are picked by name from those loaded at start.
+"""
+import json
+import math
+import os
+import typing
+
+import numpy as np
+import pydantic
+from fastapi import FastAPI, Request
+from fastapi.responses import FileResponse, JSONResponse
+from fastapi.staticfiles import StaticFiles
+
+from data_utils import svg
+from data_utils.handwriting_style import style_from_polylines
+from web.batching import Batcher
+
+STATIC_DIR = os.path.join(os.path.dirname(os.path.abspath(__file__)), "static")
+
+LIMITS = {
+    "max_body_bytes": 1_000_000,   # larger requests get HTTP 413
+    "max_samples": 16,             # drawings per request
+    "max_points": 5_000,           # points of one drawing from the canvas
+    "max_strokes": 300,
+    "max_text_chars": 300,         # handwriting text
+    "max_lines": 8,
+    "line_chars": 60,              # handwriting lines are wrapped at this width
+    "max_prompt_chars": 1_000,     # char-RNN prompt
+    "max_steps": 2_000,            # char-RNN characters per request
+    "max_interpolation_steps": 12,
+    "temperature": [0.01, 2.0],
+    "bias": [0.0, 10.0],
+}
+
+
+class ApiError(Exception):
+    def __init__(self, status, message):
+        super().__init__(message)
+        self.status, self.message = status, message
+
+
+# ----- request bodies ------------------------------------------------------------------------------
+Temperature = typing.Annotated[float, pydantic.Field(ge=LIMITS["temperature"][0], le=LIMITS["temperature"][1])]
+Seed = typing.Annotated[int, pydantic.Field(ge=0, lt=2 ** 31)]
+Samples = typing.Annotated[int, pydantic.Field(ge=1, le=LIMITS["max_samples"])]
+Drawing = list[list[list[float]]]
+
+
+class _Body(pydantic.BaseModel):
+    model_config = pydantic.ConfigDict(extra="forbid")
+
+
+class SketchSample(_Body):
+    num_samples: Samples = 4
+    temperature: Temperature = 0.4
+    seed: Seed | None = None
+
+
+class SketchDrawing(_Body):
+    strokes: Drawing
+    num_samples: Samples = 4
+    temperature: Temperature = 0.4
+    seed: Seed | None = None
+
+
+class SketchInterpolate(_Body):
+    a: Drawing
+    b: Drawing
+    steps: typing.Annotated[int, pydantic.Field(ge=2, le=LIMITS["max_interpolation_steps"])] = 6
+    temperature: Temperature = 0.2
+    seed: Seed | None = None
+
+
+class CustomStyle(_Body):
+    strokes: Drawing
+    text: typing.Annotated[str, pydantic.Field(min_length=1, max_length=200)]
+
+
+class HandwritingWrite(_Body):
+    text: typing.Annotated[str, pydantic.Field(min_length=1, max_length=LIMITS["max_text_chars"])]
+    style: str | None = None
+    custom_style: CustomStyle | None = None
+    bias: typing.Annotated[float, pydantic.Field(ge=LIMITS["bias"][0], le=LIMITS["bias"][1])] = 1.0
+    seed: Seed | None = None
+
+
+class TextGenerate(_Body):
+    prompt: typing.Annotated[str, pydantic.Field(min_length=1, max_length=LIMITS["max_prompt_chars"])]
+    steps: typing.Annotated[int, pydantic.Field(ge=1, le=LIMITS["max_steps"])] = 300
+    temperature: Temperature = 0.8
+    seed: Seed | None = None
+
+
+def _describe(error):
+    """pydantic ValidationError -> one readable sentence."""
+    parts = []
+    for e in error.errors():
+        where = ".".join(str(p) for p in e["loc"]) or "body"
+        parts.append(f"{where}: {e['msg']}")
+    return "Invalid request: " + "; ".join(parts) + "."
+
+
+def _reject_constant(name):
+    raise ValueError(f"{name} is not a number JSON allows")
+
+
+async def read_body(request, model):
+    """The request's JSON body, size-limited (413), parsed strictly (no NaN/Infinity) and
+    validated against `model` (400 naming the field)."""
+    size = 0
+    chunks = []
+    async for chunk in request.stream():
+        size += len(chunk)
+        if size > LIMITS["max_body_bytes"]:
+            raise ApiError(413, f"The request is larger than {LIMITS['max_body_bytes']:,} bytes; send a smaller "
+                                "drawing or less text.")
+        chunks.append(chunk)
+    try:
+        payload = json.loads(b"".join(chunks) or b"null", parse_constant=_reject_constant)
+    except (ValueError, UnicodeDecodeError) as e:
+        raise ApiError(400, f"The request body is not valid JSON ({e}).") from None
+    if not isinstance(payload, dict):
+        raise ApiError(400, "The request body must be a JSON object.")
+    try:
+        return model.model_validate(payload)
+    except pydantic.ValidationError as e:
+        raise ApiError(400, _describe(e)) from None
+
+
+def check_drawing(strokes, name="strokes"):
+    """A canvas drawing: at least one point, finite coordinates, within the size limits."""
+    if not strokes or not any(len(s) for s in strokes):
+        raise ApiError(400, f"{name}: the drawing is empty; draw something first.")
+    if len(strokes) > LIMITS["max_strokes"]:
+        raise ApiError(413, f"{name}: {len(strokes)} strokes; at most {LIMITS['max_strokes']} are allowed.")
+    points = sum(len(s) for s in strokes)
+    if points > LIMITS["max_points"]:
+        raise ApiError(413, f"{name}: {points} points; at most {LIMITS['max_points']} are allowed.")
+    for k, stroke in enumerate(strokes):
+        for p in stroke:
+            if len(p) != 2 or not all(math.isfinite(v) for v in p):
+                raise ApiError(400, f"{name}: stroke {k} holds a point that is not two finite numbers ({p}).")
+    return [np.asarray(s, np.float64).reshape(-1, 2) for s in strokes if len(s)]
+
+
+def _seed(seed):
+    return int(np.random.default_rng().integers(1 << 30)) if seed is None else seed
+
+
+def _rows(strokes, lengths):
+    """Batched signature output -> list of stroke rows cut to their lengths (JSON-ready)."""
+    return [np.round(s[:n], 3).tolist() for s, n in zip(np.asarray(strokes), np.asarray(lengths))]
+
+
+def slerp(z0, z1, t):
+    """Spherical interpolation of latent vectors (as sample.py --interpolate)."""
+    cos = np.dot(z0 / np.linalg.norm(z0), z1 / np.linalg.norm(z1))
+    omega = np.arccos(np.clip(cos, -1.0, 1.0))
+    if omega < 1e-6:
+        return (1.0 - t) * z0 + t * z1
+    return (np.sin((1.0 - t) * omega) * z0 + np.sin(t * omega) * z1) / np.sin(omega)
+
+
+def wrap(text, width):
+    import textwrap
+    lines = [line for paragraph in text.split("\n") for line in (textwrap.wrap(paragraph, width) or [])]
+    if not lines:
+        raise ApiError(400, "text: there is nothing to write.")
+    if len(lines) > LIMITS["max_lines"]:
+        raise ApiError(413, f"text: {len(lines)} lines after wrapping at {width} characters; at most "
+                            f"{LIMITS['max_lines']} are allowed.")
+    return lines
+
+
+# ----- the batched calls -----------------------------------------------------------------------------
+class Service:
+    """The loaded models and one Batcher per model; `window` None turns batching off."""
+
+    def __init__(self, sketch=None, handwriting=None, text=None, window=0.005):
+        import tensorflow as tf
+        self.tf = tf
+        self.sketch, self.handwriting, self.text = sketch, handwriting, text
+        self.decode = Batcher(self._run_decode, window, name="sketch") if sketch else None
+        self.write = Batcher(self._run_write, window, name="handwriting") if handwriting else None
+        self.generate = Batcher(self._run_generate, window, name="text") if text else None
+
+    def close(self):
+        for batcher in (self.decode, self.write, self.generate):
+            if batcher is not None:
+                batcher.close()
+
+    # sketch: every mode ends in decode(z rows) of the SavedModel
+    def _run_decode(self, items):
+        tf = self.tf
+        z = np.concatenate([item["z"] for item in items]).astype(np.float32)
+        temperature = np.concatenate([np.full(len(item["z"]), item["temperature"]) for item in items])
+        out = self.sketch.module.decode(z=tf.constant(z), temperature=tf.constant(temperature, tf.float32),
+                                        seed=tf.constant([items[0]["seed"], 0], tf.int32))
+        rows = _rows(out["strokes"].numpy(), out["lengths"].numpy())
+        results, start = [], 0
+        for item in items:
+            results.append(rows[start:start + len(item["z"])])
+            start += len(item["z"])
+        return results
+
+    def encode(self, drawings):
+        tf = self.tf
+        strokes = [self.sketch.canvas_to_strokes(d) for d in drawings]
+        lengths = np.array([len(s) for s in strokes], np.int32)
+        padded = np.zeros((len(strokes), lengths.max(), 3), np.float32)
+        for i, s in enumerate(strokes):
+            padded[i, :len(s)] = s
+        out = self.sketch.module.encode(strokes=tf.constant(padded), lengths=tf.constant(lengths))
+        return out["mu"].numpy(), out["sigma"].numpy(), strokes
+
+    def complete(self, drawing, num_samples, temperature, seed):
+        tf = self.tf
+        start = self.sketch.canvas_to_strokes(drawing)
+        out = self.sketch.module.complete(strokes=tf.constant(start), num_samples=tf.constant(num_samples),
+                                          temperature=tf.constant(temperature, tf.float32),
+                                          seed=tf.constant([seed, 0], tf.int32))
+        return start, _rows(out["strokes"].numpy(), out["lengths"].numpy())
+
+    # handwriting: texts written in one style share a call
+    def _run_write(self, items):
+        tf = self.tf
+        texts = [line for item in items for line in item["lines"]]
+        bias = np.concatenate([np.full(len(item["lines"]), item["bias"]) for item in items]).astype(np.float32)
+        style = items[0]["style"]
+        strokes = style.strokes if style is not None else np.zeros((0, 3), np.float32)
+        out = self.handwriting.module.synthesize(
+            text=tf.constant(texts), bias=tf.constant(bias), seed=tf.constant([items[0]["seed"], 0], tf.int32),
+            style_strokes=tf.constant(strokes, tf.float32), style_text=tf.constant(style.text if style else ""))
+        rows = _rows(out["strokes"].numpy(), out["lengths"].numpy())
+        results, start = [], 0
+        for item in items:
+            results.append(rows[start:start + len(item["lines"])])
+            start += len(item["lines"])
+        return results
+
+    # text: prompts of any length share a call; each result is cut to its own length
+    def _run_generate(self, items):
+        tf = self.tf
+        steps = max(item["steps"] for item in items)
+        out = self.text.module.generate(
+            prime=tf.constant([item["prompt"] for item in items]), steps=tf.constant(steps),
+            temperature=tf.constant([item["temperature"] for item in items], tf.float32),
+            top_k=tf.constant(0), seed=tf.constant(items[0]["seed"]))
+        texts = [t.decode("utf-8") for t in out["text"].numpy()]
+        return [t[:len(item["prompt"]) + item["steps"]] for t, item in zip(texts, items)]
+
+
+def create_app(service):
+    """The FastAPI application serving `service` (a Service) and the static page."""
+    app = FastAPI(title="RNN sequence generators", docs_url=None, redoc_url=None, openapi_url=None)
+    app.state.service = service
+    app.mount("/static", StaticFiles(directory=STATIC_DIR), name="static")
+
+    @app.exception_handler(ApiError)
+    async def api_error(request, error):
+        return JSONResponse({"error": error.message}, status_code=error.status)
+
+    @app.exception_handler(Exception)
+    async def unexpected(request, error):
+        invalid = getattr(service.tf.errors, "InvalidArgumentError", ())
+        if isinstance(error, invalid):  # a SavedModel signature refused an input: say which
+            message = error.message.split("assertion failed:")[-1].split("\n")[0].strip()
+            return JSONResponse({"error": f"The model refused the input: {message}"}, status_code=400)
+        return JSONResponse({"error": f"Internal error ({type(error).__name__}); the server keeps running."},
+                            status_code=500)
+
+    def need(model, name, flag):
+        if model is None:
+            raise ApiError(404, f"No {name} model is loaded; start serve.py with {flag}.")
+        return model
+
+    @app.get("/")
+    async def index():
+        return FileResponse(os.path.join(STATIC_DIR, "index.html"))
+
+    @app.get("/api/info")
+    async def info():
+        s, h, t = service.sketch, service.handwriting, service.text
+        return {
+            "limits": LIMITS,
+            "sketch": s and {"conditional": s.conditional, "path": s.path},
+            "handwriting": h and {"alphabet": h.alphabet, "styles": sorted(h.styles), "path": h.path},
+            "text": t and {"characters": "".join(t.chars), "path": t.path},
+        }
+
+    @app.post("/api/sketch/sample")
+    async def sketch_sample(request: Request):
+        body = await read_body(request, SketchSample)
+        sketch = need(service.sketch, "sketch", "--sketch_run")
+        seed = _seed(body.seed)
+        z = np.random.default_rng(seed).standard_normal((body.num_samples, sketch.z_size))
+        drawings = await service.decode.submit({"z": z, "temperature": body.temperature, "seed": seed},
+                                               rows=body.num_samples)
+        return {"drawings": drawings, "seed": seed}
+
+    @app.post("/api/sketch/complete")
+    async def sketch_complete(request: Request):
+        body = await read_body(request, SketchDrawing)
+        need(service.sketch, "sketch", "--sketch_run")
+        drawing = check_drawing(body.strokes)
+        start, endings = service.complete(drawing, body.num_samples, body.temperature, _seed(body.seed))
+        return {"start": np.round(start, 3).tolist(), "drawings": endings}
+
+    def conditional_sketch():
+        sketch = need(service.sketch, "sketch", "--sketch_run")
+        if not sketch.conditional:
+            raise ApiError(400, "The loaded sketch model is unconditional (no encoder): it cannot reconstruct or "
+                                "interpolate drawings; serve a conditional run for that.")
+        return sketch
+
+    @app.post("/api/sketch/reconstruct")
+    async def sketch_reconstruct(request: Request):
+        body = await read_body(request, SketchDrawing)
+        conditional_sketch()
+        mu, sigma, strokes = service.encode([check_drawing(body.strokes)])
+        seed = _seed(body.seed)
+        z = mu + sigma * np.random.default_rng(seed).standard_normal((body.num_samples, mu.shape[1]))
+        drawings = await service.decode.submit({"z": z, "temperature": body.temperature, "seed": seed},
+                                               rows=body.num_samples)
+        return {"input": np.round(strokes[0], 3).tolist(), "drawings": drawings}
+
+    @app.post("/api/sketch/interpolate")
+    async def sketch_interpolate(request: Request):
+        body = await read_body(request, SketchInterpolate)
+        conditional_sketch()
+        mu, _, _ = service.encode([check_drawing(body.a, "a"), check_drawing(body.b, "b")])
+        z = np.stack([slerp(mu[0], mu[1], t) for t in np.linspace(0.0, 1.0, body.steps)])
+        drawings = await service.decode.submit({"z": z, "temperature": body.temperature, "seed": _seed(body.seed)},
+                                               rows=body.steps)
+        return {"drawings": drawings}
+
+    @app.post("/api/handwriting/write")
+    async def handwriting_write(request: Request):
+        body = await read_body(request, HandwritingWrite)
+        model = need(service.handwriting, "handwriting", "--handwriting_run")
+        unknown = model.unknown_characters(body.text)
+        if unknown:
+            raise ApiError(400, f"The model cannot write these characters: {' '.join(repr(c) for c in unknown)}. "
+                                f"It knows: {model.alphabet}")
+        lines = wrap(body.text, LIMITS["line_chars"])
+        style, key = None, None
+        if body.custom_style is not None:
+            bad = model.unknown_characters(body.custom_style.text)
+            if bad:
+                raise ApiError(400, f"Your style's text holds characters the model does not know: "
+                                    f"{' '.join(repr(c) for c in bad)}.")
+            try:
+                style = style_from_polylines(check_drawing(body.custom_style.strokes, "custom_style.strokes"),
+                                             body.custom_style.text)
+            except ValueError as e:
+                raise ApiError(400, f"custom_style: {e}") from None
+            key = id(style)  # a style of its own: no other request shares it
+        elif body.style:
+            if body.style not in model.styles:
+                raise ApiError(400, f"Unknown style {body.style!r}; the styles are: {', '.join(sorted(model.styles))}.")
+            style, key = model.styles[body.style], body.style
+        rows = await service.write.submit({"lines": lines, "bias": body.bias, "seed": _seed(body.seed),
+                                           "style": style}, rows=len(lines), key=key)
+        page = svg.handwriting_page([np.asarray(r, np.float32).reshape(-1, 3) for r in rows])
+        return {"lines": rows, "text_lines": lines, "svg": page.tostring()}
+
+    @app.post("/api/text/generate")
+    async def text_generate(request: Request):
+        body = await read_body(request, TextGenerate)
+        model = need(service.text, "text", "--char_run")
+        unknown = model.unknown_characters(body.prompt)
+        if unknown:
+            raise ApiError(400, f"The prompt holds characters the model does not know: "
+                                f"{' '.join(repr(c) for c in unknown)}.")
+        text = await service.generate.submit({"prompt": body.prompt, "steps": body.steps,
+                                              "temperature": body.temperature, "seed": _seed(body.seed)})
+        return {"text": text}
+
+    @app.on_event("shutdown")
+    async def shutdown():
+        service.close()
+
+    return app

@@ -1,0 +1,148 @@
+"""The models a web server runs: SavedModels written by `sample.py --export_dir` (or by training,
+`<run>/saved_model`), loaded with plain `tf.saved_model.load`, and their metadata (the config JSON
+and vocabulary stored beside the variables under assets.extra/).
+
+No model package is imported here: everything the page does goes through the exported signatures,
+as it would through TensorFlow Serving; data_utils converts formats (canvas strokes, styles).
+"""
+import dataclasses
+import glob
+import json
+import os
+
+import numpy as np
+
+from data_utils import strokes as stroke_lib
+from data_utils.handwriting_style import Style
+
+# A drawing from the canvas is simplified like the QuickDraw sketch-rnn sets were: scaled so that
+# its larger side is this many units, then Ramer-Douglas-Peucker with this epsilon.
+CANVAS_BOX = 256.0
+CANVAS_RDP_EPSILON = 2.0
+
+
+class ModelError(ValueError):
+    """A model folder that cannot be served; the message names the folder and the fix."""
+
+
+def saved_model_dir(path):
+    """A run directory (holding saved_model/) or a SavedModel folder itself -> the SavedModel folder."""
+    path = os.path.abspath(os.path.expanduser(str(path)))
+    for candidate in (os.path.join(path, "saved_model"), path):
+        if os.path.exists(os.path.join(candidate, "saved_model.pb")):
+            return candidate
+    raise ModelError(f"No SavedModel in {path}: it holds neither saved_model.pb nor saved_model/saved_model.pb. "
+                     "Point the flag at a run directory made by train.py or a folder made by "
+                     "sample.py --export_dir.")
+
+
+def _read_json(path):
+    try:
+        with open(path, encoding="utf-8") as f:
+            return json.load(f)
+    except (OSError, json.JSONDecodeError) as e:
+        raise ModelError(f"{path} cannot be read ({e}); export the model again with sample.py --export_dir.") from None
+
+
+def _load(path):
+    import tensorflow as tf
+    return tf.saved_model.load(path)
+
+
+@dataclasses.dataclass
+class SketchModel:
+    """A Sketch-RNN SavedModel: signatures sample, decode, complete (and encode if conditional)."""
+    path: str
+    module: object
+    config: dict
+
+    @property
+    def conditional(self):
+        return bool(self.config.get("conditional", True))
+
+    @property
+    def z_size(self):
+        return int(self.config["z_size"])
+
+    def canvas_to_strokes(self, polylines):
+        """Absolute canvas polylines (pixels) -> stroke-3 float32 [n, 3] in the model's data units:
+        moved to the origin and scaled to a CANVAS_BOX box, simplified with RDP (as the QuickDraw
+        sketch-rnn sets were made), then scaled so that the offsets have the training set's
+        spread (config scale_factor), i.e. unit spread in the model's normalised units."""
+        lines = [np.asarray(p, np.float64).reshape(-1, 2) for p in polylines]
+        lines = [line for line in lines if len(line)]
+        points = np.concatenate(lines)
+        origin, span = points.min(0), float(np.max(points.max(0) - points.min(0)))
+        scale = CANVAS_BOX / span if span > 0 else 1.0
+        strokes = stroke_lib.lines_to_strokes([stroke_lib.rdp((line - origin) * scale, CANVAS_RDP_EPSILON)
+                                               for line in lines])
+        spread = float(np.std(strokes[:, :2]))
+        if spread > 0:
+            strokes[:, :2] *= float(self.config.get("scale_factor", 1.0)) / spread
+        return strokes
+
+
+@dataclasses.dataclass
+class HandwritingModel:
+    """A handwriting synthesis SavedModel (signature synthesize) and the styles it can prime with."""
+    path: str
+    module: object
+    config: dict
+    styles: dict  # name -> data_utils.handwriting_style.Style
+
+    @property
+    def alphabet(self):
+        return "".join(self.config.get("chars", []))
+
+    def unknown_characters(self, text):
+        """Characters of `text` outside the alphabet (newlines only break lines)."""
+        known = set(self.alphabet) | {"\n"}
+        return sorted({c for c in text if c not in known})
+
+
+@dataclasses.dataclass
+class TextModel:
+    """A char-RNN SavedModel (signatures generate, greedy) and its vocabulary."""
+    path: str
+    module: object
+    config: dict
+    chars: list
+
+    def unknown_characters(self, text):
+        known = set(self.chars)
+        return sorted({c for c in text if c not in known})
+
+
+def load_sketch(path):
+    folder = saved_model_dir(path)
+    config = _read_json(os.path.join(folder, "assets.extra", "config.json"))
+    if "dec_rnn_size" not in config:
+        raise ModelError(f"{folder} is not a Sketch-RNN SavedModel (its config has no dec_rnn_size).")
+    return SketchModel(folder, _load(folder), config)
+
+
+def load_styles(folder):
+    """{name: Style} of the style files (*.json) in `folder` (None or missing: none)."""
+    if not folder or not os.path.isdir(folder):
+        return {}
+    return {os.path.splitext(os.path.basename(p))[0]: Style.load(p)
+            for p in sorted(glob.glob(os.path.join(folder, "*.json")))}
+
+
+def load_handwriting(path, styles_dir=None):
+    folder = saved_model_dir(path)
+    config = _read_json(os.path.join(folder, "assets.extra", "config.json"))
+    if config.get("task") != "synthesis":
+        raise ModelError(f"{folder} is not a handwriting synthesis SavedModel (task {config.get('task')!r}); the "
+                         "page writes given text, which needs --task=synthesis.")
+    if styles_dir is None:  # a run's styles/ folder (the shipped model has one)
+        styles_dir = os.path.join(os.path.dirname(folder), "styles")
+    return HandwritingModel(folder, _load(folder), config, load_styles(styles_dir))
+
+
+def load_text(path):
+    folder = saved_model_dir(path)
+    extra = os.path.join(folder, "assets.extra")
+    config = _read_json(os.path.join(extra, "model_config.json"))
+    chars = _read_json(os.path.join(extra, "vocab.json"))["chars"]
+    return TextModel(folder, _load(folder), config, chars)

@@ -1,0 +1,332 @@
+// The page: drawing pads, calls to the JSON API (web/api.py) and animated rendering of strokes.
+"use strict";
+
+const $ = (id) => document.getElementById(id);
+let INFO = null;
+
+async function api(path, body) {
+  const response = await fetch(path, body === undefined ? {} : {
+    method: "POST", headers: { "Content-Type": "application/json" }, body: JSON.stringify(body),
+  });
+  const data = await response.json().catch(() => ({ error: `HTTP ${response.status}` }));
+  if (!response.ok) throw new Error(data.error || `HTTP ${response.status}`);
+  return data;
+}
+
+function say(id, text, isError = false) {
+  const el = $(id);
+  el.textContent = text;
+  el.classList.toggle("error", isError);
+}
+
+async function busy(buttons, statusId, work) {
+  buttons.forEach((b) => { b.disabled = true; });
+  try {
+    await work();
+  } catch (e) {
+    say(statusId, e.message, true);
+  } finally {
+    buttons.forEach((b) => { b.disabled = false; });
+  }
+}
+
+// ----- tabs ---------------------------------------------------------------------------------------
+document.querySelectorAll(".tab").forEach((tab) => tab.addEventListener("click", () => {
+  document.querySelectorAll(".tab").forEach((t) => t.setAttribute("aria-selected", String(t === tab)));
+  document.querySelectorAll(".panel").forEach((p) => { p.hidden = p.id !== `panel-${tab.dataset.tab}`; });
+}));
+
+// ----- drawing pads (mouse, touch and pen through pointer events) ---------------------------------
+class Pad {
+  constructor(canvas) {
+    this.canvas = canvas;
+    this.ctx = canvas.getContext("2d");
+    this.strokes = [];
+    this.current = null;
+    canvas.addEventListener("pointerdown", (e) => {
+      canvas.setPointerCapture(e.pointerId);
+      this.current = [this.point(e)];
+      this.strokes.push(this.current);
+      this.redraw();
+    });
+    canvas.addEventListener("pointermove", (e) => {
+      if (!this.current) return;
+      const events = e.getCoalescedEvents ? e.getCoalescedEvents() : [e];
+      (events.length ? events : [e]).forEach((ev) => this.current.push(this.point(ev)));
+      this.redraw();
+    });
+    const end = () => { this.current = null; };
+    canvas.addEventListener("pointerup", end);
+    canvas.addEventListener("pointercancel", end);
+  }
+  point(e) {
+    const r = this.canvas.getBoundingClientRect();
+    return [(e.clientX - r.left) * (this.canvas.width / r.width), (e.clientY - r.top) * (this.canvas.height / r.height)];
+  }
+  clear() { this.strokes = []; this.redraw(); }
+  undo() { this.strokes.pop(); this.redraw(); }
+  copy() { return this.strokes.map((s) => s.map((p) => [Math.round(p[0] * 10) / 10, Math.round(p[1] * 10) / 10])); }
+  redraw() {
+    const { ctx, canvas } = this;
+    ctx.clearRect(0, 0, canvas.width, canvas.height);
+    drawLines(ctx, this.strokes, (p) => p, "#1b1f24", 3);
+  }
+}
+
+// ----- strokes to polylines, fitting and animation --------------------------------------------------
+// rows: [dx, dy, flag], flag 1 = the pen lifts after this point (stroke-3 and IAM alike).
+function rowsToLines(rows, yUp = false, start = [0, 0]) {
+  let [x, y] = start;
+  const lines = [];
+  let current = [];
+  rows.forEach(([dx, dy, flag]) => {
+    x += dx;
+    y += yUp ? -dy : dy;
+    current.push([x, y]);
+    if (flag > 0.5) { lines.push(current); current = []; }
+  });
+  if (current.length) lines.push(current);
+  return { lines, end: [x, y] };
+}
+
+function fitTransform(lines, width, height, padding = 8) {
+  const pts = lines.flat();
+  if (!pts.length) return (p) => p;
+  const xs = pts.map((p) => p[0]);
+  const ys = pts.map((p) => p[1]);
+  const [x0, x1, y0, y1] = [Math.min(...xs), Math.max(...xs), Math.min(...ys), Math.max(...ys)];
+  const scale = Math.min((width - 2 * padding) / Math.max(x1 - x0, 1e-6), (height - 2 * padding) / Math.max(y1 - y0, 1e-6));
+  const ox = (width - (x1 - x0) * scale) / 2 - x0 * scale;
+  const oy = (height - (y1 - y0) * scale) / 2 - y0 * scale;
+  return (p) => [p[0] * scale + ox, p[1] * scale + oy];
+}
+
+function drawLines(ctx, lines, transform, color, width) {
+  ctx.strokeStyle = color;
+  ctx.lineWidth = width;
+  ctx.lineCap = "round";
+  ctx.lineJoin = "round";
+  lines.forEach((line) => {
+    if (!line.length) return;
+    ctx.beginPath();
+    const [sx, sy] = transform(line[0]);
+    ctx.moveTo(sx, sy);
+    (line.length > 1 ? line : [line[0], line[0]]).forEach((p) => { const [x, y] = transform(p); ctx.lineTo(x, y); });
+    ctx.stroke();
+  });
+}
+
+// Draw groups [{lines, color}] point by point, as a pen would, in about `seconds`.
+function animate(canvas, groups, transform, width = 2, seconds = 1.5) {
+  const ctx = canvas.getContext("2d");
+  const total = groups.reduce((n, g) => n + g.lines.reduce((m, l) => m + l.length, 0), 0);
+  const perFrame = Math.max(1, Math.ceil(total / (60 * seconds)));
+  let shown = 0;
+  return new Promise((resolve) => {
+    function frame() {
+      shown = Math.min(total, shown + perFrame);
+      ctx.clearRect(0, 0, canvas.width, canvas.height);
+      let left = shown;
+      for (const group of groups) {
+        const partial = [];
+        for (const line of group.lines) {
+          if (left <= 0) break;
+          partial.push(line.slice(0, left));
+          left -= line.length;
+        }
+        drawLines(ctx, partial, transform, group.color, width);
+      }
+      if (shown < total) requestAnimationFrame(frame); else resolve();
+    }
+    frame();
+  });
+}
+
+function figure(container, caption) {
+  const fig = document.createElement("figure");
+  const canvas = document.createElement("canvas");
+  canvas.width = 200;
+  canvas.height = 200;
+  fig.appendChild(canvas);
+  if (caption) {
+    const cap = document.createElement("figcaption");
+    cap.textContent = caption;
+    fig.appendChild(cap);
+  }
+  container.appendChild(fig);
+  return canvas;
+}
+
+// ----- Sketch ------------------------------------------------------------------------------------
+const sketchPad = new Pad($("sketch-canvas"));
+const kept = { a: null, b: null };
+const sketchButtons = ["sketch-complete", "sketch-random", "sketch-reconstruct", "sketch-interpolate"].map($);
+
+function sketchSettings() {
+  return { temperature: Number($("sketch-temperature").value), num_samples: Number($("sketch-count").value) };
+}
+
+$("sketch-temperature").addEventListener("input", (e) => { $("sketch-temperature-value").textContent = Number(e.target.value).toFixed(2); });
+$("sketch-clear").addEventListener("click", () => sketchPad.clear());
+$("sketch-undo").addEventListener("click", () => sketchPad.undo());
+
+function showDrawings(results, prefix) {
+  const box = $("sketch-results");
+  box.innerHTML = "";
+  return Promise.all(results.map((groups, i) => {
+    const canvas = figure(box, prefix ? `${prefix} ${i + 1}` : "");
+    return animate(canvas, groups, fitTransform(groups.flatMap((g) => g.lines), canvas.width, canvas.height));
+  }));
+}
+
+function needDrawing() {
+  if (!sketchPad.strokes.length) throw new Error("Draw something on the canvas first.");
+  return sketchPad.copy();
+}
+
+$("sketch-complete").addEventListener("click", () => busy(sketchButtons, "sketch-status", async () => {
+  const out = await api("/api/sketch/complete", { strokes: needDrawing(), ...sketchSettings() });
+  const start = rowsToLines(out.start);
+  say("sketch-status", `${out.drawings.length} ways to finish your drawing (grey: yours).`);
+  await showDrawings(out.drawings.map((rows) => [
+    { lines: start.lines, color: "#9aa3ad" },
+    { lines: rowsToLines(rows, false, start.end).lines, color: "#1b1f24" },
+  ]), "ending");
+}));
+
+$("sketch-random").addEventListener("click", () => busy(sketchButtons, "sketch-status", async () => {
+  const out = await api("/api/sketch/sample", sketchSettings());
+  say("sketch-status", `${out.drawings.length} drawings from the prior (seed ${out.seed}).`);
+  await showDrawings(out.drawings.map((rows) => [{ lines: rowsToLines(rows).lines, color: "#1b1f24" }]), "sample");
+}));
+
+$("sketch-reconstruct").addEventListener("click", () => busy(sketchButtons, "sketch-status", async () => {
+  const out = await api("/api/sketch/reconstruct", { strokes: needDrawing(), ...sketchSettings() });
+  say("sketch-status", "Your drawing, encoded and decoded again.");
+  const input = [{ lines: rowsToLines(out.input).lines, color: "#9aa3ad" }];
+  await showDrawings([input, ...out.drawings.map((rows) => [{ lines: rowsToLines(rows).lines, color: "#1b1f24" }])]);
+}));
+
+function keep(which) {
+  kept[which] = needDrawing();
+  $("sketch-kept").textContent = `kept: ${kept.a ? "A" : ""}${kept.a && kept.b ? " and " : ""}${kept.b ? "B" : ""}`;
+  sketchPad.clear();
+}
+$("sketch-keep-a").addEventListener("click", () => { try { keep("a"); } catch (e) { say("sketch-status", e.message, true); } });
+$("sketch-keep-b").addEventListener("click", () => { try { keep("b"); } catch (e) { say("sketch-status", e.message, true); } });
+
+$("sketch-interpolate").addEventListener("click", () => busy(sketchButtons, "sketch-status", async () => {
+  if (!kept.a || !kept.b) throw new Error("Draw two drawings and keep them as A and B first.");
+  const out = await api("/api/sketch/interpolate", { a: kept.a, b: kept.b, steps: 6, temperature: 0.1 });
+  say("sketch-status", "From A to B through the latent space.");
+  await showDrawings(out.drawings.map((rows) => [{ lines: rowsToLines(rows).lines, color: "#1b1f24" }]), "step");
+}));
+
+// ----- Handwriting -------------------------------------------------------------------------------
+const hwPad = new Pad($("hw-canvas"));
+$("hw-clear").addEventListener("click", () => hwPad.clear());
+$("hw-bias").addEventListener("input", (e) => { $("hw-bias-value").textContent = Number(e.target.value).toFixed(1); });
+$("hw-style").addEventListener("change", (e) => { $("hw-own").hidden = e.target.value !== "__own__"; });
+
+function unknownCharacters(text, alphabet) {
+  return [...new Set([...text].filter((c) => c !== "\n" && !alphabet.includes(c)))];
+}
+
+$("hw-write").addEventListener("click", () => busy([$("hw-write")], "hw-status", async () => {
+  const text = $("hw-text").value;
+  const unknown = unknownCharacters(text, INFO.handwriting.alphabet);
+  if (unknown.length) {
+    throw new Error(`The model cannot write: ${unknown.map((c) => `“${c}”`).join(" ")}. Remove or replace them.`);
+  }
+  const body = { text, bias: Number($("hw-bias").value) };
+  const style = $("hw-style").value;
+  if (style === "__own__") {
+    if (!hwPad.strokes.length || !$("hw-own-text").value.trim()) {
+      throw new Error("Write a line on the small canvas and type what it says, or pick another style.");
+    }
+    body.custom_style = { strokes: hwPad.copy(), text: $("hw-own-text").value.trim() };
+  } else if (style) {
+    body.style = style;
+  }
+  say("hw-status", "Writing…");
+  const out = await api("/api/handwriting/write", body);
+  const blob = new Blob([out.svg], { type: "image/svg+xml" });
+  const link = $("hw-download");
+  if (link.href) URL.revokeObjectURL(link.href);
+  link.href = URL.createObjectURL(blob);
+  link.hidden = false;
+  say("hw-status", `${out.text_lines.length} line(s) written.`);
+  const lines = [];
+  let y = 0;
+  const heights = [];
+  out.lines.forEach((rows) => {
+    const { lines: polys } = rowsToLines(rows, true);
+    const ys = polys.flat().map((p) => p[1]);
+    heights.push(ys.length ? Math.max(...ys) - Math.min(...ys) : 0);
+  });
+  const spacing = 1.5 * (heights.slice().sort((a, b) => a - b)[Math.floor(heights.length / 2)] || 100);
+  out.lines.forEach((rows) => {
+    const { lines: polys } = rowsToLines(rows, true);
+    const ys = polys.flat().map((p) => p[1]);
+    const x0 = Math.min(...polys.flat().map((p) => p[0]));
+    const top = ys.length ? Math.min(...ys) : 0;
+    polys.forEach((line) => lines.push(line.map(([x, yy]) => [x - x0, yy - top + y])));
+    y += spacing;
+  });
+  const canvas = $("hw-output");
+  await animate(canvas, [{ lines, color: "#12233f" }], fitTransform(lines, canvas.width, canvas.height, 16), 2.2, 3);
+}));
+
+// ----- Text --------------------------------------------------------------------------------------
+$("text-temperature").addEventListener("input", (e) => { $("text-temperature-value").textContent = Number(e.target.value).toFixed(2); });
+$("text-generate").addEventListener("click", () => busy([$("text-generate")], "text-status", async () => {
+  const prompt = $("text-prompt").value;
+  const unknown = unknownCharacters(prompt, INFO.text.characters + "\n");
+  if (unknown.length) throw new Error(`The model does not know: ${unknown.map((c) => `“${c}”`).join(" ")}.`);
+  say("text-status", "Generating…");
+  const out = await api("/api/text/generate", {
+    prompt, steps: Number($("text-steps").value), temperature: Number($("text-temperature").value),
+  });
+  const pre = $("text-output");
+  pre.innerHTML = "";
+  const given = document.createElement("span");
+  given.className = "prompt";
+  given.textContent = out.text.slice(0, prompt.length);
+  pre.append(given, document.createTextNode(out.text.slice(prompt.length)));
+  say("text-status", "Done (grey: your prompt).");
+}));
+
+// ----- start -------------------------------------------------------------------------------------
+(async () => {
+  try {
+    INFO = await api("/api/info");
+  } catch (e) {
+    say("sketch-status", `The server did not answer: ${e.message}`, true);
+    return;
+  }
+  if (!INFO.sketch) {
+    say("sketch-status", "No sketch model is loaded (serve.py --sketch_run).", true);
+    sketchButtons.forEach((b) => { b.disabled = true; });
+  } else if (!INFO.sketch.conditional) {
+    document.querySelectorAll(".conditional").forEach((el) => { el.hidden = true; });
+  }
+  const select = $("hw-style");
+  if (INFO.handwriting) {
+    [["", "no priming (the model's own hand)"], ...INFO.handwriting.styles.map((s) => [s, s]),
+     ["__own__", "my handwriting (write a line)"]].forEach(([value, label]) => {
+      const option = document.createElement("option");
+      option.value = value;
+      option.textContent = label;
+      select.appendChild(option);
+    });
+    if (INFO.handwriting.styles.length) select.value = INFO.handwriting.styles[0];
+  } else {
+    say("hw-status", "No handwriting model is loaded (serve.py --handwriting_run).", true);
+    $("hw-write").disabled = true;
+  }
+  if (!INFO.text) {
+    say("text-status", "No char-RNN is loaded (serve.py --char_run).", true);
+    $("text-generate").disabled = true;
+  }
+  document.body.dataset.ready = "true";
+})();
