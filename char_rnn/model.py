@@ -11,6 +11,8 @@ import keras
 import numpy as np
 import tensorflow as tf
 
+from run_utils import distribute
+
 LN2 = math.log(2.0)
 
 
@@ -75,16 +77,17 @@ class CharRNN(keras.Model):
         mean = tf.reduce_mean(nll)
         self.trackers["loss"].update_state(mean, sample_weight=count)
         self.trackers["bpc"].update_state(mean / LN2, sample_weight=count)
-        return {name: t.result() for name, t in self.trackers.items()}
+        return {name: distribute.reported(t.result()) for name, t in self.trackers.items()}
 
     def train_step(self, data):
         inputs, targets = data
         with tf.GradientTape() as tape:
             nll = char_cross_entropy(targets, self(inputs, training=True))
-            loss = tf.reduce_mean(nll)
+            loss = distribute.replica_loss(tf.reduce_mean(nll))
         grads = tape.gradient(loss, self.trainable_variables)
-        if self.config.grad_clip_norm > 0:
-            grads, _ = tf.clip_by_global_norm(grads, self.config.grad_clip_norm)
+        if self.config.grad_clip_norm > 0:  # the global norm of the summed gradient on several replicas
+            norm = self.config.grad_clip_norm
+            grads = distribute.clip_aggregated(grads, lambda gs: tf.clip_by_global_norm(gs, norm)[0])
         self.optimizer.apply_gradients(zip(grads, self.trainable_variables))
         return self._report(nll)
 

@@ -22,11 +22,10 @@ from run_utils.rundir import (
     EXPORT_DIR,
     VOCAB_FILE,
     default_run_dir,
-    locked_run_dir,
     remember_data_dir,
     remembered_data_dir,
 )
-from run_utils.training import check_resume, fit_resumable, restore_weights
+from run_utils.training import check_resume, fit_resumable, restore_weights, training_session
 
 
 class Throughput(keras.callbacks.Callback):
@@ -96,19 +95,18 @@ def validation_figures(model, valid_ids, config):
 def main(flags):
     config, vocabulary, train_ids, valid_ids, run_dir, data_path = prepare(flags)
     check_resume(run_dir, flags.resume)
-    with locked_run_dir(run_dir):
-        train(flags, config, vocabulary, train_ids, valid_ids, run_dir, data_path)
+    with training_session(run_dir, flags) as (strategy, chief, seed):
+        train(flags, config, vocabulary, train_ids, valid_ids, run_dir, data_path, strategy, chief, seed)
 
 
-def train(flags, config, vocabulary, train_ids, valid_ids, run_dir, data_path):
-    save_config(config, os.path.join(run_dir, CONFIG_NAME))
-    vocabulary.save(os.path.join(run_dir, VOCAB_FILE))
-    remember_data_dir(run_dir, data_path)
+def train(flags, config, vocabulary, train_ids, valid_ids, run_dir, data_path, strategy, chief, seed):
+    if chief:
+        save_config(config, os.path.join(run_dir, CONFIG_NAME))
+        vocabulary.save(os.path.join(run_dir, VOCAB_FILE))
+        remember_data_dir(run_dir, data_path)
     print(f"char-RNN: {len(train_ids)} train / {len(valid_ids)} valid characters, vocabulary of "
           f"{len(vocabulary)}; run dir {run_dir}", flush=True)
-    if flags.seed is not None:
-        keras.utils.set_random_seed(flags.seed)
-    train_ds = text_corpus.train_dataset(train_ids, config.seq_length, config.batch_size, seed=flags.seed)
+    train_ds = text_corpus.train_dataset(train_ids, config.seq_length, config.batch_size, seed=seed)
     validate = None
     if len(valid_ids) > config.seq_length:
         def validate(model):
@@ -117,10 +115,13 @@ def train(flags, config, vocabulary, train_ids, valid_ids, run_dir, data_path):
     else:
         print(f"Note: the validation split has fewer than seq_length + 1 = {config.seq_length + 1} characters; "
               "training without validation (best weights by training loss).", flush=True)
-    model = build_model(config)
+    with strategy.scope():
+        model = build_model(config)
     throughput = Throughput(config.batch_size * config.seq_length)
     fit_resumable(model, train_ds, None, run_dir, config.num_steps, config.save_every,
                   resume=flags.resume, callbacks=[throughput], validate=validate)
+    if not chief:
+        return
     restore_weights(model, run_dir)  # export the best-validation weights
     if validate is not None:
         result = validation_figures(model, valid_ids, config)

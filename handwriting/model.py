@@ -30,6 +30,7 @@ import tensorflow as tf
 
 from handwriting.attention import SoftWindow, soft_window, window_finished
 from mdn import mixture
+from run_utils import distribute
 
 INPUT_DIM = 3  # (dx, dy, eos)
 MAX_POINTS_PER_CHAR = 40  # synthesis step cap (IAM-OnDB averages ~22 points per character)
@@ -217,7 +218,9 @@ class HandwritingNetwork(keras.Model):
         """Teacher-forced pass: {"raw": [B, T-1, 1+6M]} (+ "phi": [B, T-1, U+1] for synthesis)."""
         strokes = data["strokes"]
         batch = tf.shape(strokes)[0]
-        per_line = tf.cast(batch, tf.float32)  # the loss is a mean over lines: scale the clip bounds
+        # The loss is a mean over the global batch's lines (this replica's batch x replicas under
+        # tf.distribute): the per-sequence clip bounds are scaled by it.
+        per_line = tf.cast(batch * distribute.num_replicas(), tf.float32)
         context = self.make_context(data.get("chars"), data.get("char_mask"))
         clip = tf.constant(self.config.lstm_clip) / per_line if training else None
         raw, _, extras = self.run(strokes[:, :-1], self.initial_state(batch, context), context, clip)
@@ -237,13 +240,15 @@ class HandwritingNetwork(keras.Model):
         for name, value in losses.items():
             weight = num_points if name == "nats_per_point" else num_lines
             self.trackers[name].update_state(value, sample_weight=weight)
-        return {name: t.result() for name, t in self.trackers.items()}
+        return {name: distribute.reported(t.result()) for name, t in self.trackers.items()}
 
     def train_step(self, data):
         with tf.GradientTape() as tape:
             out = self(data, training=True)
             losses, points = self.compute_losses(data, out)
-        grads = tape.gradient(losses["loss"], self.trainable_variables)
+            replica_share = distribute.replica_loss(losses["loss"])
+        # Graves' clipping is per sequence inside the backward pass: the replicas' gradients are only summed.
+        grads = tape.gradient(replica_share, self.trainable_variables)
         self.optimizer.apply_gradients(zip(grads, self.trainable_variables))
         return self._report(losses, tf.cast(tf.shape(data["strokes"])[0], tf.float32), points)
 

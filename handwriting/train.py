@@ -27,11 +27,10 @@ from run_utils.rundir import (
     EVAL_FILE,
     EXPORT_DIR,
     default_run_dir,
-    locked_run_dir,
     remember_data_dir,
     remembered_data_dir,
 )
-from run_utils.training import check_resume, fit_resumable, restore_weights
+from run_utils.training import check_resume, fit_resumable, restore_weights, training_session
 
 # Fields a resumed run may change with --hparams (its other hyperparameters are the checkpoint's).
 RESUMABLE = ("num_steps", "save_every", "max_minutes", "valid_batches")
@@ -127,17 +126,17 @@ def main(flags):
     corpus = iam.load_corpus(data_dir, split_scheme=config.split_scheme)
     if not resuming:
         config = fill_from_data(config, corpus)
-    with locked_run_dir(run_dir):
-        train(flags, config, corpus, run_dir, data_dir)
+    with training_session(run_dir, flags) as (strategy, chief, seed):
+        train(flags, config, corpus, run_dir, data_dir, strategy, chief, seed)
 
 
-def train(flags, config, corpus, run_dir, data_dir):
-    save_config(config, os.path.join(run_dir, CONFIG_NAME))
-    remember_data_dir(run_dir, data_dir)
-    if flags.seed is not None:
-        keras.utils.set_random_seed(flags.seed)
-    train_ds, valid_ds = make_datasets(corpus, config, seed=flags.seed)
-    model = build_model(config, jit_compile=config.jit_compile)
+def train(flags, config, corpus, run_dir, data_dir, strategy, chief, seed):
+    if chief:
+        save_config(config, os.path.join(run_dir, CONFIG_NAME))
+        remember_data_dir(run_dir, data_dir)
+    train_ds, valid_ds = make_datasets(corpus, config, seed=seed)
+    with strategy.scope():
+        model = build_model(config, jit_compile=config.jit_compile)
     print(f"Handwriting {config.task}: {config.num_layers}x{config.rnn_size} LSTM, M={config.num_mixture}"
           f"{f', K={config.num_window}, {config.vocab_size} characters' if config.task == 'synthesis' else ''}; "
           f"{model.count_params():,} parameters; {config.optimizer} lr {config.learning_rate}; run dir {run_dir}",
@@ -147,6 +146,8 @@ def train(flags, config, corpus, run_dir, data_dir):
                   resume=flags.resume, valid_steps=config.valid_batches or None,
                   callbacks=[TimeLimit(config.max_minutes)] if config.max_minutes else [])
     print(f"Training took {time.time() - start:.0f}s.", flush=True)
+    if not chief:
+        return
     restore_weights(model, run_dir)  # the best-validation weights
     if valid_ds is not None:
         result = evaluate(model, corpus, config)

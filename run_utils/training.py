@@ -5,6 +5,7 @@ One Keras "epoch" here is `save_every` optimizer steps: the progress bar covers 
 validation runs at its end, then a checkpoint is written. The step counter is the optimizer's
 `iterations`, so learning-rate and KL schedules continue exactly after a resume.
 """
+import contextlib
 import glob
 import json
 import math
@@ -13,14 +14,16 @@ import re
 import shutil
 import signal
 import sys
+import tempfile
 import warnings
 
 import keras
 import tensorflow as tf
 
 from data_utils.files import atomic_path, save_json
+from run_utils import distribute
 from run_utils.config import load_config
-from run_utils.rundir import BEST_INFO, BEST_WEIGHTS, CKPT_DIR, CONFIG_NAME, EXPORT_DIR
+from run_utils.rundir import BEST_INFO, BEST_WEIGHTS, CKPT_DIR, CONFIG_NAME, EXPORT_DIR, locked_run_dir
 
 
 class CheckpointError(RuntimeError):
@@ -156,13 +159,14 @@ def recorded_best(run_dir):
 class _RoundEnd(keras.callbacks.Callback):
     """At the end of each round: keep the best weights, write a checkpoint; stop at num_steps."""
 
-    def __init__(self, manager, run_dir, num_steps, best_metric):
+    def __init__(self, manager, run_dir, num_steps, best_metric, write_dir=None):
         super().__init__()
         self.manager = manager
-        self.run_dir = run_dir
+        self.write_dir = write_dir or run_dir  # a non-chief worker writes into a folder of its own
+        self.chief = self.write_dir == run_dir
         self.num_steps = num_steps
         self.best_metric = best_metric
-        self.best = recorded_best(run_dir)
+        self.best = recorded_best(run_dir)  # every worker decides alike: saving is collective
 
     def _step(self):
         return int(self.model.optimizer.iterations.numpy())
@@ -177,10 +181,11 @@ class _RoundEnd(keras.callbacks.Callback):
         value = logs.get(self.best_metric)
         if value is not None and math.isfinite(value) and value < self.best:
             self.best = float(value)
-            with atomic_path(os.path.join(self.run_dir, BEST_WEIGHTS), suffix=".weights.h5") as tmp:
+            with atomic_path(os.path.join(self.write_dir, BEST_WEIGHTS), suffix=".weights.h5") as tmp:
                 self.model.save_weights(tmp)
-            save_json({"metric": self.best_metric, "value": self.best, "step": step},
-                      os.path.join(self.run_dir, BEST_INFO))
+            if self.chief:
+                save_json({"metric": self.best_metric, "value": self.best, "step": step},
+                          os.path.join(self.write_dir, BEST_INFO))
         self.manager.save(checkpoint_number=step)
 
 
@@ -208,15 +213,24 @@ def fit_resumable(model, train_ds, valid_ds, run_dir, num_steps, save_every,
     pass over batches, e.g. the char-RNN's state carried across windows).
     Returns the Keras History of this call (None if nothing was left to do).
     """
-    os.makedirs(run_dir, exist_ok=True)
     if not model.trainable_variables:
         raise ValueError("fit_resumable needs a built model: call it once on a batch first.")
-    model.optimizer.build(model.trainable_variables)
+    chief = distribute.is_chief(model.distribute_strategy)
+    # Keras (3.15) peeks at a batch and all-reduces it to build a model made in a strategy's scope;
+    # under MultiWorkerMirroredStrategy that fails for integer inputs (char ids). Our models are
+    # built before fit (checked above), so that step is skipped.
+    model._maybe_symbolic_build = lambda *args, **kwargs: None
+    # Every worker of a multi-worker run saves (saving is collective); only the chief into run_dir.
+    write_dir = run_dir if chief else tempfile.mkdtemp(prefix="rnngen-worker-")
+    os.makedirs(write_dir, exist_ok=True)
+    with model.distribute_strategy.scope():
+        model.optimizer.build(model.trainable_variables)
     check_resume(run_dir, resume)
-    remove_partial_saves(run_dir)
+    if chief:
+        remove_partial_saves(run_dir)
     ckpt = _checkpoint(model)
-    manager = tf.train.CheckpointManager(ckpt, os.path.join(run_dir, CKPT_DIR), max_to_keep=3)
-    latest = latest_checkpoint(run_dir, announce=True)
+    manager = tf.train.CheckpointManager(ckpt, os.path.join(write_dir, CKPT_DIR), max_to_keep=3)
+    latest = latest_checkpoint(run_dir, announce=chief)
     if latest:
         ckpt.restore(latest).assert_existing_objects_matched()
         print(f"Resumed from {latest} at step {int(model.optimizer.iterations.numpy())}.", flush=True)
@@ -225,8 +239,9 @@ def fit_resumable(model, train_ds, valid_ds, run_dir, num_steps, save_every,
         print(f"Already trained for {step} >= num_steps={num_steps} steps; nothing to do.")
         return None
     validating = valid_ds is not None or validate is not None
-    round_end = _RoundEnd(manager, run_dir, num_steps, best_metric if validating else "loss")
-    tensorboard = keras.callbacks.TensorBoard(os.path.join(run_dir, "logs"), update_freq=max(1, save_every // 10))
+    round_end = _RoundEnd(manager, run_dir, num_steps, best_metric if validating else "loss", write_dir)
+    logs = [keras.callbacks.TensorBoard(os.path.join(run_dir, "logs"), update_freq=max(1, save_every // 10))] \
+        if chief else []
     first_round = step // save_every
     rounds = first_round + math.ceil((num_steps - step) / save_every)
     previous_handler = signal.signal(signal.SIGTERM, _raise_keyboard_interrupt)
@@ -238,7 +253,7 @@ def fit_resumable(model, train_ds, valid_ds, run_dir, num_steps, save_every,
             initial_epoch=first_round,
             validation_data=valid_ds,
             validation_steps=valid_steps,
-            callbacks=[*([_Validate(validate)] if validate else []), tensorboard, round_end, *callbacks],
+            callbacks=[*([_Validate(validate)] if validate else []), *logs, round_end, *callbacks],
             shuffle=False,  # tf.data pipelines shuffle themselves
             verbose=1 if sys.stdout.isatty() else 2,
         )
@@ -250,8 +265,31 @@ def fit_resumable(model, train_ds, valid_ds, run_dir, num_steps, save_every,
         raise SystemExit(130) from None
     finally:
         signal.signal(signal.SIGTERM, previous_handler)
+        if not chief:
+            shutil.rmtree(write_dir, ignore_errors=True)
 
 
 def _raise_keyboard_interrupt(signum, frame):
     """SIGTERM (kill, a scheduler's stop) is handled like Ctrl-C: checkpoint, then exit."""
     raise KeyboardInterrupt
+
+
+@contextlib.contextmanager
+def training_session(run_dir, flags):
+    """What every train.main runs in: yields (strategy, chief, seed) for --distribute, with the run
+    directory locked by the chief (the one writer); at the end every worker waits for the others.
+    A multi-worker run needs the same data order on every worker (tf.data shards one stream between
+    them), so its seed defaults to 0."""
+    kind = getattr(flags, "distribute", "none")
+    strategy = distribute.make_strategy(kind)
+    chief = distribute.is_chief(strategy)
+    seed = flags.seed
+    if seed is None and kind == "multi_worker":
+        seed = 0
+    if strategy.num_replicas_in_sync > 1 and chief:
+        print(f"Training on {strategy.num_replicas_in_sync} replicas ({kind}).", flush=True)
+    if seed is not None:
+        keras.utils.set_random_seed(seed)
+    with locked_run_dir(run_dir) if chief else contextlib.nullcontext():
+        yield strategy, chief, seed
+    distribute.barrier(strategy)  # the other workers wait for the chief's export

@@ -15,6 +15,7 @@ import tensorflow as tf
 import tensorflow_probability as tfp
 
 from mdn import mixture
+from run_utils import distribute
 from sketch_rnn.cells import make_cell, state_size_total
 
 tfd = tfp.distributions
@@ -180,8 +181,11 @@ class SketchRNN(keras.Model):
         pen_loss = tf.reduce_sum(pen_nll * not_ended if mask_pen else pen_nll) * per_point
         losses = {"offset_loss": offset_loss, "pen_loss": pen_loss, "recon": offset_loss + pen_loss}
         if self.config.conditional:
+            # max(KL, tolerance) with the floor decided on the global batch (the same on one device;
+            # under tf.distribute each replica's KL is only its share, see run_utils.distribute).
             kl = gaussian_kl(out["mu"], out["presig"])
-            losses["kl"] = tf.maximum(kl, self.config.kl_tolerance)
+            floor = tf.constant(self.config.kl_tolerance, kl.dtype)
+            losses["kl"] = tf.where(distribute.global_mean(kl) > floor, kl, floor)
         else:
             losses["kl"] = tf.constant(0.0)
         return losses
@@ -189,7 +193,7 @@ class SketchRNN(keras.Model):
     def _report(self, losses):
         for name, value in losses.items():
             self.trackers[name].update_state(value)
-        return {name: self.trackers[name].result() for name in losses}
+        return {name: distribute.reported(self.trackers[name].result()) for name in losses}
 
     def train_step(self, data):
         step = self.optimizer.iterations
@@ -198,9 +202,11 @@ class SketchRNN(keras.Model):
             out = self(data, training=True)
             losses = self.compute_losses(data, out)
             losses["loss"] = losses["recon"] + kl_weight * losses["kl"]
-        grads = tape.gradient(losses["loss"], self.trainable_variables)
+            replica_share = distribute.replica_loss(losses["loss"])
+        grads = tape.gradient(replica_share, self.trainable_variables)
         clip = self.config.grad_clip
-        grads = [tf.clip_by_value(g, -clip, clip) for g in grads]
+        # The original clips every gradient by value; on several replicas, the summed gradient.
+        grads = distribute.clip_aggregated(grads, lambda gs: [tf.clip_by_value(g, -clip, clip) for g in gs])
         self.optimizer.apply_gradients(zip(grads, self.trainable_variables))
         losses["kl_weight"] = kl_weight
         losses["lr"] = self.optimizer.learning_rate

@@ -10,11 +10,10 @@ from run_utils.rundir import (
     CONFIG_NAME,
     EXPORT_DIR,
     default_run_dir,
-    locked_run_dir,
     remember_data_dir,
     remembered_data_dir,
 )
-from run_utils.training import check_resume, fit_resumable, recorded_best, restore_weights
+from run_utils.training import check_resume, fit_resumable, recorded_best, restore_weights, training_session
 from sketch_rnn.config import SketchRNNConfig
 from sketch_rnn.export import export_saved_model
 from sketch_rnn.model import build_model
@@ -69,27 +68,28 @@ def prepare(flags):
 def main(flags):
     config, data, run_dir, data_dir = prepare(flags)
     check_resume(run_dir, flags.resume)
-    with locked_run_dir(run_dir):
-        train(flags, config, data, run_dir, data_dir)
+    with training_session(run_dir, flags) as (strategy, chief, seed):
+        train(flags, config, data, run_dir, data_dir, strategy, chief, seed)
 
 
-def train(flags, config, data, run_dir, data_dir):
-    save_config(config, os.path.join(run_dir, CONFIG_NAME))
-    remember_data_dir(run_dir, data_dir)
+def train(flags, config, data, run_dir, data_dir, strategy, chief, seed):
+    if chief:
+        save_config(config, os.path.join(run_dir, CONFIG_NAME))
+        remember_data_dir(run_dir, data_dir)
     print(f"Sketch-RNN: {len(data.train)} train / {len(data.valid)} valid / {len(data.test)} test drawings, "
           f"N_max={config.max_seq_len}, scale factor {config.scale_factor:.4f}; run dir {run_dir}", flush=True)
-    if flags.seed is not None:
-        keras.utils.set_random_seed(flags.seed)
     train_ds = sketch_data.make_dataset(
         strokes.normalize(data.train, config.scale_factor), config.max_seq_len, config.batch_size,
         random_scale_factor=config.random_scale_factor, augment_stroke_prob=config.augment_stroke_prob,
-        shuffle=True, repeat=True, seed=flags.seed, bucket_width=config.bucket_width)
+        shuffle=True, repeat=True, seed=seed, bucket_width=config.bucket_width)
     valid_ds = sketch_data.make_dataset(
         strokes.normalize(sketch_data.sort_by_length(data.valid), config.scale_factor), config.max_seq_len,
         config.batch_size, shuffle=False, repeat=False) if len(data.valid) >= config.batch_size else None
-    model = build_model(config)
+    with strategy.scope():
+        model = build_model(config)
     fit_resumable(model, train_ds, valid_ds, run_dir, config.num_steps, config.save_every, resume=flags.resume,
-                  callbacks=[OriginalLogLine(run_dir)] if valid_ds is not None else [])
-    restore_weights(model, run_dir)  # export the best-validation weights
-    export_dir = export_saved_model(model, os.path.join(run_dir, EXPORT_DIR))
-    print(f"SavedModel written to {export_dir}")
+                  callbacks=[OriginalLogLine(run_dir)] if valid_ds is not None and chief else [])
+    if chief:
+        restore_weights(model, run_dir)  # export the best-validation weights
+        export_dir = export_saved_model(model, os.path.join(run_dir, EXPORT_DIR))
+        print(f"SavedModel written to {export_dir}")
