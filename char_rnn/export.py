@@ -13,20 +13,17 @@ InvalidArgumentError naming the problem (and the unknown characters).
 The vocabulary and config are also written as JSON under assets.extra/ (vocab.json,
 model_config.json: not config.json, which would make the folder look like a run directory).
 """
-import os
+import dataclasses
 
 import tensorflow as tf
 
-from data_utils.files import atomic_dir
 from run_utils import checks
-from run_utils.config import save_config
+from run_utils.export import ExportModule, write_saved_model
 
 
-class CharRNNModule(tf.Module):
+class CharRNNModule(ExportModule):
     def __init__(self, model, vocabulary):
-        super().__init__()
-        self.model = model
-        self.model_weights = list(model.weights)  # what run_utils.training.restore_exported_weights reads
+        super().__init__(model)
         self.chars = tf.constant(vocabulary.chars)
         self.table = tf.lookup.StaticHashTable(
             tf.lookup.KeyValueTensorInitializer(self.chars, tf.range(len(vocabulary), dtype=tf.int32)),
@@ -91,8 +88,6 @@ class CharRNNModule(tf.Module):
 def export_saved_model(model, vocabulary, export_dir):
     """Write the SavedModel (model_config.json and vocab.json under assets.extra/); returns export_dir."""
     module = CharRNNModule(model, vocabulary)
-    with atomic_dir(export_dir) as tmp:
-        tf.saved_model.save(module, tmp, signatures={"generate": module.generate, "greedy": module.greedy})
-        save_config(model.config, os.path.join(tmp, "assets.extra", "model_config.json"))
-        vocabulary.save(os.path.join(tmp, "assets.extra", "vocab.json"))
-    return export_dir
+    return write_saved_model(module, {"generate": module.generate, "greedy": module.greedy}, export_dir,
+                             {"model_config.json": dataclasses.asdict(model.config),
+                              "vocab.json": {"chars": vocabulary.chars}})

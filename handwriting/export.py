@@ -17,33 +17,21 @@ Prediction network:
       -> {"strokes": [num_samples, steps, 3], "lengths"}; num_samples in [1, 1024], steps in
       [1, 10000], bias in [0, 10].
 """
-import os
+import dataclasses
 
 import numpy as np
 import tensorflow as tf
 
-from data_utils.files import atomic_dir
 from handwriting.model import MAX_POINTS_PER_CHAR
 from run_utils import checks
-from run_utils.config import save_config
+from run_utils.export import ExportModule, write_saved_model
 
 MAX_TEXT_CHARS = checks.MAX_STROKE_STEPS // MAX_POINTS_PER_CHAR  # a text's step cap stays within MAX_STROKE_STEPS
 
 
-class _Untracked:
-    """Holds the Keras model out of SavedModel's object graph (saving a Keras model as a child
-    would trace its call() with float32 guesses for every input); its weights are tracked
-    explicitly instead."""
-
+class HandwritingModule(ExportModule):
     def __init__(self, model):
-        self.model = model
-
-
-class HandwritingModule(tf.Module):
-    def __init__(self, model):
-        super().__init__()
-        self._holder = _Untracked(model)
-        self.model_weights = list(model.weights)
+        super().__init__(model)
         config = model.config
         self.mean = tf.constant(config.offset_stats["mean"], tf.float32)
         self.std = tf.constant(config.offset_stats["std"], tf.float32)
@@ -98,9 +86,9 @@ class HandwritingModule(tf.Module):
         full = tf.where(primed, tf.strings.join([style_text, " ", text]), text)
         chars, char_mask = self.encode_text(full)
         prime = tf.cond(primed, lambda: tf.tile(self.normalize(style_strokes)[None], [batch, 1, 1]),
-                        lambda: self._holder.model.anchor(batch)[:, None])
+                        lambda: self.model.anchor(batch)[:, None])
         max_steps = MAX_POINTS_PER_CHAR * tf.reduce_max(text_length)
-        out = self._holder.model.generate(batch, max_steps, bias=bias, seed=seed, chars=chars, char_mask=char_mask,
+        out = self.model.generate(batch, max_steps, bias=bias, seed=seed, chars=chars, char_mask=char_mask,
                                           prime=prime)
         return {"strokes": self.denormalize(out["strokes"], out["lengths"]), "lengths": out["lengths"]}
 
@@ -109,7 +97,7 @@ class HandwritingModule(tf.Module):
                                       1, checks.MAX_BATCH)
         steps = checks.in_range(checks.scalar(steps, "steps", tf.int32), "steps", 1, checks.MAX_STROKE_STEPS)
         bias, seed = self._bias_and_seed(bias, seed, num_samples)
-        out = self._holder.model.generate(num_samples, steps, bias=bias, seed=seed)
+        out = self.model.generate(num_samples, steps, bias=bias, seed=seed)
         return {"strokes": self.denormalize(out["strokes"], out["lengths"]), "lengths": out["lengths"]}
 
     @staticmethod
@@ -134,7 +122,4 @@ def export_saved_model(model, export_dir):
             tf.TensorSpec(None, tf.float32, name="bias"), tf.TensorSpec(None, tf.int32, name="seed")])
         module.sample = fn
         signatures = {"sample": fn}
-    with atomic_dir(export_dir) as tmp:
-        tf.saved_model.save(module, tmp, signatures=signatures)
-        save_config(model.config, os.path.join(tmp, "assets.extra", "config.json"))
-    return export_dir
+    return write_saved_model(module, signatures, export_dir, {"config.json": dataclasses.asdict(model.config)})

@@ -15,25 +15,22 @@ sample(): mixture weights and pen logits divided by it, standard deviations mult
 one temperature per row lets a server batch the requests of several users into one call.
 Every input is checked (shape, range, emptiness): a bad one is an InvalidArgumentError saying so.
 """
-import os
+import dataclasses
 
 import tensorflow as tf
 
-from data_utils.files import atomic_dir
 from data_utils.sketch_data import stroke3_to_stroke5_tensor, stroke5_to_stroke3_tensor
 from run_utils import checks
-from run_utils.config import save_config
+from run_utils.export import ExportModule, write_saved_model
 
 
-class SketchRNNModule(tf.Module):
+class SketchRNNModule(ExportModule):
     """tf.functions with fixed signatures around a trained SketchRNN (see the module docstring).
     Every input is declared with unknown shape and checked in the graph (run_utils.checks), so a
     wrong shape, an empty batch or a temperature outside (0, 100] is a clear InvalidArgumentError."""
 
     def __init__(self, model):
-        super().__init__()
-        self.model = model
-        self.model_weights = list(model.weights)  # what run_utils.training.restore_exported_weights reads
+        super().__init__(model)
         self.config = model.config
         self.scale_factor = tf.constant(self.config.scale_factor, tf.float32)
         any_float, any_int = tf.TensorSpec(None, tf.float32), tf.TensorSpec(None, tf.int32)
@@ -111,7 +108,5 @@ class SketchRNNModule(tf.Module):
 def export_saved_model(model, export_dir):
     """Write the SavedModel (with its config.json beside the variables) and return export_dir."""
     module = SketchRNNModule(model)
-    with atomic_dir(export_dir) as tmp:
-        tf.saved_model.save(module, tmp, signatures=module.signatures())
-        save_config(model.config, os.path.join(tmp, "assets.extra", "config.json"))
-    return export_dir
+    return write_saved_model(module, module.signatures(), export_dir,
+                             {"config.json": dataclasses.asdict(model.config)})

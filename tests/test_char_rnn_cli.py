@@ -152,3 +152,24 @@ def test_sample_cli_refuses_bad_counts(trained_run):
         with pytest.raises(ValueError, match=re.escape(message)):
             sample.main(types.SimpleNamespace(**{**base, **change}))
     assert not (tmp / "never.txt").exists()
+
+
+def test_export_holds_the_weights_only(trained_run):
+    """The SavedModel written at the end of training (from a compiled model) holds the model's
+    weights and no optimizer slots (which would triple its size), and they read back exactly."""
+    import numpy as np
+    import tensorflow as tf
+
+    from char_rnn.sample import load_trained_with_vocabulary
+    from run_utils.training import restore_exported_weights
+    _, run_dir, _ = trained_run
+    names = [name for name, _ in tf.train.list_variables(str(run_dir / "saved_model" / "variables" / "variables"))]
+    weights = [n for n in names if n.startswith("model_weights/")]
+    assert weights and not [n for n in names if "optimizer" in n.lower() or "iteration" in n.lower()], names
+    _, _, model = load_trained_with_vocabulary(str(run_dir))  # the best weights
+    expected = [w.copy() for w in model.get_weights()]
+    for w in model.weights:
+        w.assign(tf.zeros_like(w))
+    restore_exported_weights(model, str(run_dir / "saved_model" / "variables" / "variables"))
+    for a, b in zip(expected, model.get_weights()):
+        np.testing.assert_array_equal(a, b)
