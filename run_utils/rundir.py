@@ -75,8 +75,8 @@ def run_for_sampling(model, run_dir=None, root=RUNS_ROOT):
         shipped = pretrained_dir(model)
         if shipped is None:
             raise
-        print(f"No trained {model} run under {os.path.join(root, model)}; using the shipped model "
-              f"{os.path.relpath(shipped)}.", flush=True)
+        print(f"No trained {model} run under {os.path.join(root, model)}; using the shipped model {shipped}.",
+              flush=True)
         return shipped
 
 

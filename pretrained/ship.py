@@ -1,0 +1,178 @@
+"""How the folders of pretrained/ are made from training runs, and the check that guards them.
+
+    python -m pretrained.ship --model=char_rnn --run_dir=$HOME/rnngen-runs/char_rnn_shakespeare
+    python -m pretrained.ship --model=sketch_rnn --run_dir=$HOME/rnngen-runs/sketch_rnn_aaron_sheep
+    python -m pretrained.ship --model=handwriting --run_dir=$HOME/rnngen-runs/handwriting_synthesis \\
+        --styles=a08-551-03,c04-103-01,f04-093-03
+
+A shipped model is a run directory without checkpoints: config.json (and vocab.json), eval.json,
+best.json, saved_model/ exported from the best weights (weights only; sample.py and serve.py load
+it), a small slice of validation data with check.json, the loss recorded on it at shipping time
+(tests/test_pretrained.py recomputes it, so a broken loader or a refactor that changes the model
+cannot pass), and for Sketch-RNN and handwriting the example drawings and styles the demo uses.
+The model card MODEL.md is written by hand.
+"""
+import argparse
+import json
+import os
+import shutil
+import sys
+
+import numpy as np
+
+from data_utils.files import save_json, save_text
+from run_utils.rundir import (BEST_INFO, CONFIG_NAME, EVAL_FILE, EXPORT_DIR, PRETRAINED, PRETRAINED_ROOT, VOCAB_FILE,
+                              remembered_data_dir)
+
+CHECK_FILE = "check.json"
+CHECK_TEXT = "check_text.txt"            # char-RNN: the first characters of the validation split
+EXAMPLES = os.path.join("examples", "aaron_sheep.npz")  # Sketch-RNN: drawings of each split
+CHECK_LINES = "check_lines.json"         # handwriting: validation lines with their text
+STYLES = "styles"                        # handwriting: IAM lines to prime with
+
+
+# ----- the check: one loss of the shipped model on its shipped slice -----------------------------
+def check_value(model_name, run_dir):
+    """The loss the shipped model `run_dir` gives on its own check slice (deterministic)."""
+    return {"char_rnn": _check_char, "sketch_rnn": _check_sketch, "handwriting": _check_handwriting}[model_name](run_dir)
+
+
+def _check_char(run_dir):
+    from char_rnn.model import text_nll
+    from char_rnn.sample import load_trained_with_vocabulary
+    _, vocabulary, model = load_trained_with_vocabulary(run_dir)
+    with open(os.path.join(run_dir, CHECK_TEXT), encoding="utf-8") as f:
+        ids = vocabulary.encode(f.read())
+    return text_nll(model, ids, num_streams=4, chunk_length=100)[0]
+
+
+def _check_sketch(run_dir):
+    import tensorflow as tf
+
+    from data_utils import sketch_data, strokes
+    from run_utils.training import load_trained
+    from sketch_rnn.config import SketchRNNConfig
+    from sketch_rnn.model import build_model
+    config, model = load_trained(run_dir, SketchRNNConfig, build_model)
+    valid = sketch_data.load_npz(os.path.join(run_dir, EXAMPLES))["valid"]
+    drawings = strokes.normalize([np.asarray(d, np.float32) for d in valid], config.scale_factor)
+    batch = next(iter(sketch_data.make_dataset(drawings, config.max_seq_len, len(drawings), shuffle=False,
+                                               repeat=False)))
+    mu, presig = model.encode(batch["strokes"], batch["seq_len"])  # z = mu: no sampling noise
+    raw, _ = model.decode(batch["strokes"][:, :-1], mu, model.initial_state(mu, tf.shape(mu)[0]))
+    losses = model.compute_losses(batch, {"raw": raw, "mu": mu, "presig": presig})
+    return float(losses["recon"])
+
+
+def _check_handwriting(run_dir):
+    import tensorflow as tf
+
+    from data_utils import iam_batches
+    from data_utils.text import Vocabulary
+    from handwriting.config import HandwritingConfig
+    from handwriting.model import build_model
+    from run_utils.training import load_trained
+    config, model = load_trained(run_dir, HandwritingConfig, build_model)
+    with open(os.path.join(run_dir, CHECK_LINES), encoding="utf-8") as f:
+        lines = json.load(f)["lines"]
+    stats = iam_batches.OffsetStats.from_dict(config.offset_stats)
+    vocabulary = Vocabulary(config.chars)
+    steps, chars = max(len(x["strokes"]) for x in lines), max(len(x["text"]) for x in lines)
+    batch = {"strokes": np.zeros((len(lines), steps, 3), np.float32), "stroke_mask": np.zeros((len(lines), steps)),
+             "chars": np.zeros((len(lines), chars), np.int32), "char_mask": np.zeros((len(lines), chars))}
+    for i, line in enumerate(lines):
+        n, u = len(line["strokes"]), len(line["text"])
+        batch["strokes"][i, :n] = iam_batches.normalize(np.asarray(line["strokes"], np.float32), stats)
+        batch["stroke_mask"][i, :n] = 1.0
+        batch["chars"][i, :u] = vocabulary.encode(line["text"])
+        batch["char_mask"][i, :u] = 1.0
+    batch = {k: tf.constant(v, tf.int32 if k == "chars" else tf.float32) for k, v in batch.items()}
+    losses, _ = model.compute_losses(batch, model(batch, training=False))
+    return float(losses["loss"])
+
+
+# ----- making the folder ---------------------------------------------------------------------------
+def _export(model_name, run_dir, dest):
+    """saved_model/ of the run's best weights, exported from a model built for sampling."""
+    if model_name == "char_rnn":
+        from char_rnn.export import export_saved_model
+        from char_rnn.sample import load_trained_with_vocabulary
+        _, vocabulary, model = load_trained_with_vocabulary(run_dir)
+        export_saved_model(model, vocabulary, os.path.join(dest, EXPORT_DIR))
+    elif model_name == "sketch_rnn":
+        from run_utils.training import load_trained
+        from sketch_rnn.config import SketchRNNConfig
+        from sketch_rnn.export import export_saved_model
+        from sketch_rnn.model import build_model
+        export_saved_model(load_trained(run_dir, SketchRNNConfig, build_model)[1], os.path.join(dest, EXPORT_DIR))
+    else:
+        from handwriting.config import HandwritingConfig
+        from handwriting.export import export_saved_model
+        from handwriting.model import build_model
+        from run_utils.training import load_trained
+        export_saved_model(load_trained(run_dir, HandwritingConfig, build_model)[1], os.path.join(dest, EXPORT_DIR))
+
+
+def _slice_char(run_dir, dest, config):
+    from data_utils import text_corpus
+    text = text_corpus.load_corpus(remembered_data_dir(run_dir))
+    save_text(text_corpus.split_text(text, config["valid_fraction"])[1][:2000], os.path.join(dest, CHECK_TEXT))
+
+
+def _slice_sketch(run_dir, dest, config):
+    from data_utils import sketch_data
+    path = os.path.join(remembered_data_dir(run_dir), config["data_set"][0])
+    splits = sketch_data.load_npz(path)
+    sketch_data.write_npz(os.path.join(dest, EXAMPLES), splits["train"][:8], splits["valid"][:16], splits["test"][:24])
+
+
+def _slice_handwriting(run_dir, dest, config, styles):
+    from data_utils import iam
+    from data_utils.handwriting_style import style_from_iam
+    corpus = iam.load_corpus(remembered_data_dir(run_dir), split_scheme=config["split_scheme"], progress=False)
+    valid = [i for i in np.flatnonzero(corpus.split == "valid") if corpus.text_ok[i]]
+    picked = [i for i in valid if len(corpus.strokes[i]) <= 600][:4]
+    save_json({"lines": [{"line_id": corpus.line_ids[i], "text": corpus.texts[i],
+                          "strokes": np.round(corpus.strokes[i], 3).tolist()} for i in picked]},
+              os.path.join(dest, CHECK_LINES))
+    for line_id in styles:
+        style_from_iam(corpus, line_id).save(os.path.join(dest, STYLES, f"{line_id}.json"))
+
+
+def ship(model_name, run_dir, styles=()):
+    dest = os.path.join(PRETRAINED_ROOT, PRETRAINED[model_name])
+    os.makedirs(dest, exist_ok=True)
+    names = [CONFIG_NAME, EVAL_FILE, BEST_INFO] + ([VOCAB_FILE] if model_name == "char_rnn" else [])
+    for name in names:
+        shutil.copyfile(os.path.join(run_dir, name), os.path.join(dest, name))
+    with open(os.path.join(run_dir, CONFIG_NAME)) as f:
+        config = json.load(f)
+    if model_name == "char_rnn":
+        _slice_char(run_dir, dest, config)
+    elif model_name == "sketch_rnn":
+        _slice_sketch(run_dir, dest, config)
+    else:
+        _slice_handwriting(run_dir, dest, config, styles)
+    _export(model_name, run_dir, dest)
+    value = check_value(model_name, dest)
+    save_json({"value": value, "what": "loss of the shipped model on its check slice (pretrained/ship.py)"},
+              os.path.join(dest, CHECK_FILE))
+    print(f"{dest}: check value {value:.6f}")
+    return dest
+
+
+def main(argv=None):
+    parser = argparse.ArgumentParser(prog="python -m pretrained.ship", description=__doc__,
+                                     formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--model", choices=sorted(PRETRAINED), required=True)
+    parser.add_argument("--run_dir", required=True, help="the training run (with best.weights.h5)")
+    parser.add_argument("--styles", default="", help="handwriting: IAM line ids to ship as styles, comma separated")
+    args = parser.parse_args(argv)
+    ship(args.model, os.path.expanduser(args.run_dir), [s for s in args.styles.split(",") if s])
+    return 0
+
+
+if __name__ == "__main__":
+    from run_utils.quiet import silence_tensorflow
+    silence_tensorflow()
+    sys.exit(main())
