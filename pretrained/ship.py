@@ -119,6 +119,27 @@ def _slice_char(run_dir, dest, config):
     save_text(text_corpus.split_text(text, config["valid_fraction"])[1][:2000], os.path.join(dest, CHECK_TEXT))
 
 
+def _evaluate_sketch(run_dir, config):
+    """The original's validation figures of the run's best weights on the whole validation split
+    (sketch training writes no eval.json of its own): valid_cost, valid_recon, valid_kl."""
+    import keras
+
+    from data_utils import sketch_data, strokes
+    from run_utils.training import restore_weights
+    from sketch_rnn.config import SketchRNNConfig
+    from sketch_rnn.model import build_model
+    c = SketchRNNConfig(**config)
+    model = build_model(c)
+    restore_weights(model, run_dir)
+    data = sketch_data.load_sketch_data([os.path.join(remembered_data_dir(run_dir), c.data_set[0])], c.max_seq_len)
+    valid = sketch_data.make_dataset(strokes.normalize(sketch_data.sort_by_length(data.valid), c.scale_factor),
+                                     c.max_seq_len, c.batch_size, shuffle=False, repeat=False)
+    keras.utils.set_random_seed(0)  # z is sampled, as in the original's eval model
+    result = model.evaluate(valid, verbose=0, return_dict=True)
+    return {"valid_cost": result["loss"], "valid_recon": result["recon"], "valid_kl": result["kl"],
+            "valid_recon_masked": result["recon_masked"], "drawings": len(data.valid) // c.batch_size * c.batch_size}
+
+
 def _slice_sketch(run_dir, dest, config):
     from data_utils import sketch_data
     path = os.path.join(remembered_data_dir(run_dir), config["data_set"][0])
@@ -142,11 +163,14 @@ def _slice_handwriting(run_dir, dest, config, styles):
 def ship(model_name, run_dir, styles=()):
     dest = os.path.join(PRETRAINED_ROOT, PRETRAINED[model_name])
     os.makedirs(dest, exist_ok=True)
-    names = [CONFIG_NAME, EVAL_FILE, BEST_INFO] + ([VOCAB_FILE] if model_name == "char_rnn" else [])
+    names = [CONFIG_NAME, BEST_INFO] + ([VOCAB_FILE] if model_name == "char_rnn" else [])
+    names += [EVAL_FILE] if model_name != "sketch_rnn" else []
     for name in names:
         shutil.copyfile(os.path.join(run_dir, name), os.path.join(dest, name))
     with open(os.path.join(run_dir, CONFIG_NAME)) as f:
         config = json.load(f)
+    if model_name == "sketch_rnn":
+        save_json(_evaluate_sketch(run_dir, config), os.path.join(dest, EVAL_FILE))
     if model_name == "char_rnn":
         _slice_char(run_dir, dest, config)
     elif model_name == "sketch_rnn":

@@ -3,6 +3,7 @@
 Modes (one at a time): plain sampling from the prior (default), --reconstruct, --interpolate,
 --complete. --export_dir writes a SavedModel and exits. Output: an SVG grid (--output).
 """
+import os
 
 import numpy as np
 import tensorflow as tf
@@ -71,7 +72,12 @@ class Sampler:
 
 
 def test_drawings(flags, config, run_dir):
+    """The test split the modes draw from: --data_dir, else the training data, else the example
+    drawings a shipped model carries (run_dir/examples/, a few of its data set's drawings)."""
     data_dir = flags.data_dir or remembered_data_dir(run_dir)
+    examples = os.path.join(run_dir, "examples")
+    if data_dir is None and os.path.isdir(examples):
+        data_dir = examples
     paths = [sketch_data.resolve_dataset(name[:-4] if name.endswith(".npz") else name, data_dir or "data")
              for name in config.data_set]
     test = sketch_data.load_sketch_data(paths, config.max_seq_len).test
