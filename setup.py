@@ -10,7 +10,7 @@ setup(
     python_requires=">=3.10",
     packages=["data_utils", "mdn", "run_utils", "sketch_rnn", "handwriting", "char_rnn", "web"],
     package_data={"web": ["static/*"]},
-    py_modules=["train", "sample", "serve"],
+    py_modules=["train", "sample", "serve", "demo"],
     install_requires=[
         "tensorflow>=2.16",
         "tensorflow-probability[tf]>=0.24",

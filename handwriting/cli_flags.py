@@ -20,7 +20,8 @@ def define_sample_flags():
     flags.DEFINE_float("bias", None, "handwriting: probability bias b of Graves section 5.4 (0 = unbiased; "
                        "larger = neater). Default 0.75 for synthesis, 0 for prediction.")
     flags.DEFINE_string("style", None, "handwriting: a style file (JSON of strokes + their text, made with "
-                        "python -m data_utils.handwriting_style) to prime the synthesis with (section 5.5).")
+                        "python -m data_utils.handwriting_style) to prime the synthesis with (section 5.5); several, "
+                        "comma separated, write the text once in each style, one below the other.")
     flags.DEFINE_float("stroke_width", 2.0, "handwriting: pen width in the SVG (pixels).")
     flags.DEFINE_string("stroke_color", "black", "handwriting: pen colour in the SVG (any SVG colour).")
     flags.DEFINE_bool("plots", False, "handwriting: also write OUTPUT_density.svg (mixture density and "

@@ -141,15 +141,17 @@ def main(flags):
     style = dict(stroke_width=flags.stroke_width, stroke_color=flags.stroke_color)
     if synthesis:
         lines = wrap_text(flags.text, flags.line_chars)
-        primer = Style.load(flags.style) if flags.style else None
+        primers = [Style.load(path) for path in flags.style.split(",")] if flags.style else [None]
         if len(lines) * num > checks.MAX_BATCH:
             raise ValueError(f"{len(lines)} lines x --num_samples={num} is more than {checks.MAX_BATCH} lines in one "
                              "call; write less text or fewer copies.")
         cap = steps or MAX_POINTS_PER_CHAR * max(map(len, lines))
-        rows = sampler.synthesize(lines * num, bias, seed, primer, cap, temperature, record=flags.plots)
-        page = []
-        for k in range(num):  # copies one below the other, a blank line between them
-            page += [r["strokes"] for r in rows[k * len(lines):(k + 1) * len(lines)]] + ([None] if k < num - 1 else [])
+        rows, page = [], []
+        for primer in primers:  # one call per style (a style primes the whole batch)
+            written = sampler.synthesize(lines * num, bias, seed, primer, cap, temperature, record=flags.plots)
+            for k in range(num):  # copies one below the other, a blank line between them
+                page += ([None] if page else []) + [r["strokes"] for r in written[k * len(lines):(k + 1) * len(lines)]]
+            rows += written
         capped = sum(len(r["strokes"]) >= cap for r in rows)
         if capped:
             print(f"Note: {capped} of {len(rows)} lines hit the step cap before the window passed the last character.")

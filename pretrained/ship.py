@@ -26,7 +26,7 @@ from run_utils.rundir import (BEST_INFO, CONFIG_NAME, EVAL_FILE, EXPORT_DIR, PRE
 
 CHECK_FILE = "check.json"
 CHECK_TEXT = "check_text.txt"            # char-RNN: the first characters of the validation split
-EXAMPLES = os.path.join("examples", "aaron_sheep.npz")  # Sketch-RNN: drawings of each split
+EXAMPLES = os.path.join("examples", "aaron_sheep.npz")  # Sketch-RNN: the data set (check: its first valid drawings)
 CHECK_LINES = "check_lines.json"         # handwriting: validation lines with their text
 STYLES = "styles"                        # handwriting: IAM lines to prime with
 
@@ -54,7 +54,7 @@ def _check_sketch(run_dir):
     from sketch_rnn.config import SketchRNNConfig
     from sketch_rnn.model import build_model
     config, model = load_trained(run_dir, SketchRNNConfig, build_model)
-    valid = sketch_data.load_npz(os.path.join(run_dir, EXAMPLES))["valid"]
+    valid = sketch_data.load_npz(os.path.join(run_dir, EXAMPLES))["valid"][:16]
     drawings = strokes.normalize([np.asarray(d, np.float32) for d in valid], config.scale_factor)
     batch = next(iter(sketch_data.make_dataset(drawings, config.max_seq_len, len(drawings), shuffle=False,
                                                repeat=False)))
@@ -140,11 +140,22 @@ def _evaluate_sketch(run_dir, config):
             "valid_recon_masked": result["recon_masked"], "drawings": len(data.valid) // c.batch_size * c.batch_size}
 
 
+def _evaluate_handwriting(run_dir, config):
+    from data_utils import iam
+    from handwriting.config import HandwritingConfig
+    from handwriting.model import build_model
+    from handwriting.train import evaluate
+    from run_utils.training import load_trained
+    _, model = load_trained(run_dir, HandwritingConfig, build_model)
+    corpus = iam.load_corpus(remembered_data_dir(run_dir), split_scheme=config["split_scheme"], progress=False)
+    return evaluate(model, corpus, HandwritingConfig(**config))
+
+
 def _slice_sketch(run_dir, dest, config):
-    from data_utils import sketch_data
-    path = os.path.join(remembered_data_dir(run_dir), config["data_set"][0])
-    splits = sketch_data.load_npz(path)
-    sketch_data.write_npz(os.path.join(dest, EXAMPLES), splits["train"][:8], splits["valid"][:16], splits["test"][:24])
+    """The whole data set (aaron_sheep, 2.3 MB): test drawings for the demo's reconstructions and
+    completions, the validation drawings of the check, and the training set of make train-demo."""
+    os.makedirs(os.path.join(dest, os.path.dirname(EXAMPLES)), exist_ok=True)
+    shutil.copyfile(os.path.join(remembered_data_dir(run_dir), config["data_set"][0]), os.path.join(dest, EXAMPLES))
 
 
 def _slice_handwriting(run_dir, dest, config, styles):
@@ -164,13 +175,16 @@ def ship(model_name, run_dir, styles=()):
     dest = os.path.join(PRETRAINED_ROOT, PRETRAINED[model_name])
     os.makedirs(dest, exist_ok=True)
     names = [CONFIG_NAME, BEST_INFO] + ([VOCAB_FILE] if model_name == "char_rnn" else [])
-    names += [EVAL_FILE] if model_name != "sketch_rnn" else []
     for name in names:
         shutil.copyfile(os.path.join(run_dir, name), os.path.join(dest, name))
     with open(os.path.join(run_dir, CONFIG_NAME)) as f:
         config = json.load(f)
-    if model_name == "sketch_rnn":
+    if model_name == "sketch_rnn":  # sketch training writes no eval.json of its own
         save_json(_evaluate_sketch(run_dir, config), os.path.join(dest, EVAL_FILE))
+    elif os.path.exists(os.path.join(run_dir, EVAL_FILE)):
+        shutil.copyfile(os.path.join(run_dir, EVAL_FILE), os.path.join(dest, EVAL_FILE))
+    else:  # a handwriting run still training: its best weights on all validation lines
+        save_json(_evaluate_handwriting(run_dir, config), os.path.join(dest, EVAL_FILE))
     if model_name == "char_rnn":
         _slice_char(run_dir, dest, config)
     elif model_name == "sketch_rnn":

@@ -70,6 +70,35 @@ class Sampler:
             out.append(drawing if prime is None else np.concatenate([prime, drawing]))
         return out
 
+    # The four modes; each returns (drawings, captions, columns) for svg.save_grid.
+    def samples(self, num, temperature, greedy=False, seed=(0, 0)):
+        """num drawings from the prior (z ~ N(0, I) for a conditional model)."""
+        z = np.random.default_rng(seed[0]).standard_normal((num, self.config.z_size)).astype(np.float32) \
+            if self.config.conditional else None
+        return self.decode(z, num, temperature, greedy, seed), None, int(np.ceil(np.sqrt(num)))
+
+    def reconstructions(self, originals, temperature, greedy=False, seed=(0, 0)):
+        """Each drawing beside its reconstruction (encode, then decode)."""
+        recon = self.decode(self.encode(originals, seed), len(originals), temperature, greedy, seed)
+        pairs = [d for pair in zip(originals, recon) for d in pair]
+        captions = [c for i in range(len(originals)) for c in (f"original {i}", "reconstruction")]
+        return pairs, captions, 2
+
+    def interpolation(self, start, end, steps, temperature, greedy=False, seed=(0, 0)):
+        """A row: start, `steps` drawings decoded from z spherically interpolated between the two
+        drawings' codes, end."""
+        z0, z1 = self.encode([start, end], seed)
+        z = np.stack([slerp(z0, z1, t) for t in np.linspace(0.0, 1.0, steps)]).astype(np.float32)
+        row = self.decode(z, steps, temperature, greedy, seed)
+        return [start, *row, end], ["start", *[""] * steps, "end"], steps + 2
+
+    def completions(self, drawing, fraction, num, temperature, greedy=False, seed=(0, 0)):
+        """The first `fraction` of the drawing and num endings sampled after it."""
+        prime = drawing[:max(1, int(round(len(drawing) * fraction)))]
+        z = np.repeat(self.encode([prime], seed), num, axis=0) if self.config.conditional else None
+        endings = self.decode(z, num, temperature, greedy, seed, prime=prime)
+        return [prime, *endings], ["given start"] + [""] * num, int(np.ceil(np.sqrt(num + 1)))
+
 
 def test_drawings(flags, config, run_dir):
     """The test split the modes draw from: --data_dir, else the training data, else the example
@@ -111,37 +140,20 @@ def main(flags):
     seed = (flags.seed if flags.seed is not None else np.random.randint(1 << 30), 0)
     sampler = Sampler(model, config, flags.temperature_rule)
     output = flags.output or f"sketch_rnn_{modes[0] if modes else 'samples'}.svg"
-    style = dict(color_strokes=flags.color_strokes)
 
     if not modes:
-        z = np.random.default_rng(seed[0]).standard_normal((num, config.z_size)).astype(np.float32) \
-            if config.conditional else None
-        drawings = sampler.decode(z, num, temperature, flags.greedy, seed)
-        svg.save_grid(drawings, output, cols=int(np.ceil(np.sqrt(num))), **style)
+        grid = sampler.samples(num, temperature, flags.greedy, seed)
     elif modes[0] == "reconstruct":
         originals = pick(test_drawings(flags, config, run_dir), flags.indices, min(num, 8))
-        z = sampler.encode(originals, seed)
-        recon = sampler.decode(z, len(originals), temperature, flags.greedy, seed)
-        pairs = [d for pair in zip(originals, recon) for d in pair]
-        captions = [c for i in range(len(originals)) for c in (f"original {i}", "reconstruction")]
-        svg.save_grid(pairs, output, cols=2, captions=captions, **style)
+        grid = sampler.reconstructions(originals, temperature, flags.greedy, seed)
     elif modes[0] == "interpolate":
-        test = test_drawings(flags, config, run_dir)
-        ends = pick(test, flags.indices[:2] or [0, 1], 2)
+        ends = pick(test_drawings(flags, config, run_dir), flags.indices[:2] or [0, 1], 2)
         if len(ends) != 2:
             raise ValueError("--interpolate needs exactly two --indices.")
-        z0, z1 = sampler.encode(ends, seed)
-        steps = max(2, flags.interpolation_steps)
-        z = np.stack([slerp(z0, z1, t) for t in np.linspace(0.0, 1.0, steps)]).astype(np.float32)
-        row = sampler.decode(z, steps, temperature, flags.greedy, seed)
-        svg.save_grid([ends[0], *row, ends[1]], output, cols=steps + 2,
-                      captions=["start", *[""] * steps, "end"], **style)
+        grid = sampler.interpolation(*ends, max(2, flags.interpolation_steps), temperature, flags.greedy, seed)
     else:
         drawing = pick(test_drawings(flags, config, run_dir), flags.indices[:1], 1)[0]
-        keep = max(1, int(round(len(drawing) * flags.complete_fraction)))
-        prime = drawing[:keep]
-        z = np.repeat(sampler.encode([prime], seed), num, axis=0) if config.conditional else None
-        endings = sampler.decode(z, num, temperature, flags.greedy, seed, prime=prime)
-        svg.save_grid([prime, *endings], output, cols=int(np.ceil(np.sqrt(num + 1))),
-                      captions=["given start"] + [""] * num, **style)
+        grid = sampler.completions(drawing, flags.complete_fraction, num, temperature, flags.greedy, seed)
+    drawings, captions, cols = grid
+    svg.save_grid(drawings, output, cols=cols, captions=captions, color_strokes=flags.color_strokes)
     print(f"Wrote {output}")

@@ -34,7 +34,7 @@ SAMPLE_ARGS = {
     "char_rnn": ["--prime=ROMEO:", "--steps=40", "--output=out.txt"],
     "sketch_rnn": ["--num_samples=2", "--output=out.svg"],
     "handwriting": ["--text=hello there", "--style=" + os.path.join(PRETRAINED_ROOT, "handwriting_synthesis",
-                                                                    "styles", "a08-551-03.json"), "--output=out.svg"],
+                                                                    "styles", "a01-003-01.json"), "--output=out.svg"],
 }
 
 

@@ -140,3 +140,35 @@ def test_newest_run_is_not_hidden_by_a_failed_start(tmp_path, trained_char_run, 
     with pytest.raises(ValueError):
         train.main(failed)
     assert newest_run("char_rnn") == os.path.join("runs", "char_rnn", "good")
+
+
+def test_sigterm_checkpoints_and_resume_continues_from_there(tmp_path):
+    """A SIGTERM (kill, a scheduler's stop) mid-training writes a checkpoint at the current step and
+    exits with 130; --resume continues from exactly that step."""
+    import signal
+    import subprocess
+    import sys
+    import time
+
+    from tests.conftest import ROOT
+    text = tmp_path / "play.txt"
+    text.write_text(TEXT)
+    run_dir = tmp_path / "run"
+    base = [sys.executable, "train.py", "--model=char_rnn", f"--data_dir={text}", f"--log_root={run_dir}",
+            "--save_every=5", f"--hparams={CHAR_HPARAMS}", "--seed=1"]
+    env = {**os.environ, "TF_CPP_MIN_LOG_LEVEL": "3", "PYTHONUNBUFFERED": "1"}
+    proc = subprocess.Popen(base + ["--num_steps=100000"], cwd=ROOT, env=env, stdout=subprocess.PIPE,
+                            stderr=subprocess.STDOUT, text=True)
+    deadline = time.time() + 240
+    while not (run_dir / "checkpoints").exists() and time.time() < deadline:
+        time.sleep(0.2)
+    time.sleep(1.0)
+    proc.send_signal(signal.SIGTERM)
+    out, _ = proc.communicate(timeout=120)
+    assert proc.returncode == 130, out[-2000:]
+    step = int(out.split("Interrupted at step ")[1].split(";")[0])
+    assert (run_dir / "checkpoints" / f"ckpt-{step}.index").exists()
+    resumed = subprocess.run(base + [f"--num_steps={step + 2}", "--resume"], cwd=ROOT, env=env, capture_output=True,
+                             text=True, timeout=240)
+    assert resumed.returncode == 0, resumed.stdout[-2000:] + resumed.stderr[-2000:]
+    assert f"at step {step}." in resumed.stdout
