@@ -10,6 +10,7 @@ import tensorflow as tf
 
 from data_utils import sketch_data, svg
 from data_utils import strokes as strokes_lib
+from data_utils.latent import slerp
 from run_utils import checks
 from run_utils.rundir import remembered_data_dir, run_for_sampling
 from run_utils.training import load_trained
@@ -19,15 +20,6 @@ from sketch_rnn.model import build_model
 
 DEFAULT_TEMPERATURE = 0.4
 DEFAULT_NUM_SAMPLES = 16
-
-
-def slerp(z0, z1, t):
-    """Spherical interpolation between latent vectors z0, z1 [z] at fraction t in [0, 1]."""
-    cos = np.dot(z0 / np.linalg.norm(z0), z1 / np.linalg.norm(z1))
-    omega = np.arccos(np.clip(cos, -1.0, 1.0))
-    if omega < 1e-6:
-        return (1.0 - t) * z0 + t * z1
-    return (np.sin((1.0 - t) * omega) * z0 + np.sin(t * omega) * z1) / np.sin(omega)
 
 
 class Sampler:

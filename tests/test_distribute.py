@@ -26,14 +26,15 @@ def test_two_replicas_train_like_one_device(model):
     out = equivalence(model)
     assert out["replicas"] == 2
     assert out["max_abs_update"] > 1e-3  # the weights did move
-    assert out["max_abs_diff"] < 1e-6, out
+    # float32 sums in another order: differences far below the size of the updates
+    assert out["max_abs_diff"] < 1e-3 * out["max_abs_update"], out
 
 
 def test_keras_own_aggregation_would_differ():
     """The same comparison with each replica's mean loss clipped before the sum (Keras' clipvalue)
     is far off: the test above can tell."""
     out = equivalence("sketch_rnn", "naive")
-    assert out["max_abs_diff"] > 1e-4, out
+    assert out["max_abs_diff"] > 0.1 * out["max_abs_update"], out
 
 
 def test_strategy_errors_are_clear(monkeypatch):

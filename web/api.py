@@ -28,6 +28,7 @@ from fastapi.staticfiles import StaticFiles
 
 from data_utils import svg
 from data_utils.handwriting_style import style_from_polylines
+from data_utils.latent import slerp
 from web.batching import Batcher
 
 STATIC_DIR = os.path.join(os.path.dirname(os.path.abspath(__file__)), "static")
@@ -158,6 +159,12 @@ def check_drawing(strokes, name="strokes"):
     return [np.asarray(s, np.float64).reshape(-1, 2) for s in strokes if len(s)]
 
 
+def refuse_unknown(characters, message, more=""):
+    """HTTP 400 naming the characters a model does not know (before anything runs)."""
+    if characters:
+        raise ApiError(400, f"{message}: {' '.join(repr(c) for c in characters)}.{more}")
+
+
 def _seed(seed):
     return int(np.random.default_rng().integers(1 << 30)) if seed is None else seed
 
@@ -167,13 +174,10 @@ def _rows(strokes, lengths):
     return [np.round(s[:n], 3).tolist() for s, n in zip(np.asarray(strokes), np.asarray(lengths))]
 
 
-def slerp(z0, z1, t):
-    """Spherical interpolation of latent vectors (as sample.py --interpolate)."""
-    cos = np.dot(z0 / np.linalg.norm(z0), z1 / np.linalg.norm(z1))
-    omega = np.arccos(np.clip(cos, -1.0, 1.0))
-    if omega < 1e-6:
-        return (1.0 - t) * z0 + t * z1
-    return (np.sin((1.0 - t) * omega) * z0 + np.sin(t * omega) * z1) / np.sin(omega)
+def _split(rows, sizes):
+    """One batched call's rows -> the consecutive parts of `sizes` rows, one per request."""
+    bounds = np.cumsum([0, *sizes])
+    return [rows[a:b] for a, b in zip(bounds[:-1], bounds[1:])]
 
 
 def wrap(text, width):
@@ -211,12 +215,7 @@ class Service:
         temperature = np.concatenate([np.full(len(item["z"]), item["temperature"]) for item in items])
         out = self.sketch.module.decode(z=tf.constant(z), temperature=tf.constant(temperature, tf.float32),
                                         seed=tf.constant([items[0]["seed"], 0], tf.int32))
-        rows = _rows(out["strokes"].numpy(), out["lengths"].numpy())
-        results, start = [], 0
-        for item in items:
-            results.append(rows[start:start + len(item["z"])])
-            start += len(item["z"])
-        return results
+        return _split(_rows(out["strokes"].numpy(), out["lengths"].numpy()), [len(item["z"]) for item in items])
 
     def encode(self, drawings):
         tf = self.tf
@@ -246,12 +245,7 @@ class Service:
         out = self.handwriting.module.synthesize(
             text=tf.constant(texts), bias=tf.constant(bias), seed=tf.constant([items[0]["seed"], 0], tf.int32),
             style_strokes=tf.constant(strokes, tf.float32), style_text=tf.constant(style.text if style else ""))
-        rows = _rows(out["strokes"].numpy(), out["lengths"].numpy())
-        results, start = [], 0
-        for item in items:
-            results.append(rows[start:start + len(item["lines"])])
-            start += len(item["lines"])
-        return results
+        return _split(_rows(out["strokes"].numpy(), out["lengths"].numpy()), [len(item["lines"]) for item in items])
 
     # text: prompts of any length share a call; each result is cut to its own length
     def _run_generate(self, items):
@@ -353,17 +347,13 @@ def create_app(service):
     async def handwriting_write(request: Request):
         body = await read_body(request, HandwritingWrite)
         model = need(service.handwriting, "handwriting", "--handwriting_run")
-        unknown = model.unknown_characters(body.text)
-        if unknown:
-            raise ApiError(400, f"The model cannot write these characters: {' '.join(repr(c) for c in unknown)}. "
-                                f"It knows: {model.alphabet}")
+        refuse_unknown(model.unknown_characters(body.text), "The model cannot write these characters",
+                       f" It knows: {model.alphabet}")
         lines = wrap(body.text, LIMITS["line_chars"])
         style, key = None, None
         if body.custom_style is not None:
-            bad = model.unknown_characters(body.custom_style.text)
-            if bad:
-                raise ApiError(400, f"Your style's text holds characters the model does not know: "
-                                    f"{' '.join(repr(c) for c in bad)}.")
+            refuse_unknown(model.unknown_characters(body.custom_style.text),
+                           "Your style's text holds characters the model does not know")
             try:
                 style = style_from_polylines(check_drawing(body.custom_style.strokes, "custom_style.strokes"),
                                              body.custom_style.text)
@@ -383,10 +373,7 @@ def create_app(service):
     async def text_generate(request: Request):
         body = await read_body(request, TextGenerate)
         model = need(service.text, "text", "--char_run")
-        unknown = model.unknown_characters(body.prompt)
-        if unknown:
-            raise ApiError(400, f"The prompt holds characters the model does not know: "
-                                f"{' '.join(repr(c) for c in unknown)}.")
+        refuse_unknown(model.unknown_characters(body.prompt), "The prompt holds characters the model does not know")
         text = await service.generate.submit({"prompt": body.prompt, "steps": body.steps,
                                               "temperature": body.temperature, "seed": _seed(body.seed)})
         return {"text": text}
