@@ -11,6 +11,7 @@ import keras
 import numpy as np
 import tensorflow as tf
 
+from char_rnn.config import CharRNNConfig
 from run_utils import distribute
 
 LN2 = math.log(2.0)
@@ -127,7 +128,8 @@ class CharRNN(keras.Model):
         return tf.reshape(tf.transpose(out.stack()), [batch, steps])
 
 
-def text_nll(model, ids, num_streams=64, chunk_length=100, carry_state=True):
+def text_nll(model: "CharRNN", ids, num_streams: int = 64, chunk_length: int = 100,
+             carry_state: bool = True) -> tuple[float, int]:
     """Mean negative log-likelihood in nats per character of a text `ids` [n] int.
 
     The text is cut into `num_streams` contiguous streams of equal length (fewer when the text is
@@ -164,7 +166,7 @@ def _chunk_nll(model, inputs, targets, states):
     return tf.reduce_sum(char_cross_entropy(targets, logits)), new_states
 
 
-def build_model(config, compile=True, jit_compile=False):
+def build_model(config: CharRNNConfig, compile: bool = True, jit_compile: bool = False) -> CharRNN:
     """A built CharRNN, compiled with Adam at learning rate config.learning_rate x decay_rate^step
     unless compile=False (sampling). XLA is off by default: on CPU the XLA-compiled LSTM loop
     measured 1.8x slower (bench notes)."""

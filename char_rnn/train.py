@@ -69,9 +69,9 @@ def prepare(flags):
         raise ValueError("--data_dir is required: a UTF-8 text file or a folder of text files.")
     text = text_corpus.load_corpus(data_path)
     train_text, valid_text = text_corpus.split_text(text, config.valid_fraction)
-    if resuming:
-        vocabulary = Vocabulary.load(os.path.join(run_dir, VOCAB_FILE))
-        vocabulary.encode("".join(set(train_text)))  # the text must fit the run's vocabulary
+    if resuming or flags.init_from:  # the vocabulary the weights were trained with
+        vocabulary = Vocabulary.load(os.path.join(run_dir if resuming else flags.init_from, VOCAB_FILE))
+        vocabulary.encode("".join(set(train_text)))  # the text must fit it
     else:
         vocabulary = Vocabulary.from_text(train_text)
     config = dataclasses.replace(config, vocab_size=len(vocabulary))
@@ -119,7 +119,7 @@ def train(flags, config, vocabulary, train_ids, valid_ids, run_dir, data_path, s
         model = build_model(config)
     throughput = Throughput(config.batch_size * config.seq_length)
     fit_resumable(model, train_ds, None, run_dir, config.num_steps, config.save_every,
-                  resume=flags.resume, callbacks=[throughput], validate=validate)
+                  resume=flags.resume, init_from=flags.init_from, callbacks=[throughput], validate=validate)
     if not chief:
         return
     restore_weights(model, run_dir)  # export the best-validation weights

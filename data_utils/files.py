@@ -13,7 +13,7 @@ import tempfile
 
 
 @contextlib.contextmanager
-def atomic_path(path, suffix=""):
+def atomic_path(path, suffix: str = ""):
     """Yield a temporary path beside `path`; when the block ends without an exception it is renamed
     to `path`, otherwise removed. suffix: an extension the writer needs to see on the temporary
     name (e.g. ".h5" for Keras, ".npz" for numpy)."""
@@ -39,14 +39,14 @@ def atomic_open(path, mode="w", encoding="utf-8"):
             yield f
 
 
-def save_json(value, path):
+def save_json(value, path) -> None:
     """Write `value` as indented JSON, atomically."""
     with atomic_open(path) as f:
         json.dump(value, f, indent=2, sort_keys=True)
         f.write("\n")
 
 
-def save_text(text, path):
+def save_text(text: str, path) -> None:
     """Write a UTF-8 text file, atomically."""
     with atomic_open(path) as f:
         f.write(text)

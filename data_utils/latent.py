@@ -2,7 +2,7 @@
 import numpy as np
 
 
-def slerp(z0, z1, t):
+def slerp(z0: np.ndarray, z1: np.ndarray, t: float) -> np.ndarray:
     """Spherical interpolation between latent vectors z0, z1 [z] at fraction t in [0, 1] (linear
     when they point the same way), as the original's sketch_rnn notebook interpolates."""
     cos = np.dot(z0 / np.linalg.norm(z0), z1 / np.linalg.norm(z1))

@@ -29,6 +29,7 @@ import numpy as np
 import tensorflow as tf
 
 from handwriting.attention import SoftWindow, soft_window, window_finished
+from handwriting.config import HandwritingConfig
 from mdn import mixture
 from run_utils import distribute
 
@@ -465,7 +466,7 @@ def dummy_batch(config, batch_size=1, steps=2, num_chars=1):
     return data
 
 
-def build_model(config, compile=True, jit_compile=False):
+def build_model(config: HandwritingConfig, compile: bool = True, jit_compile: bool = False) -> HandwritingNetwork:
     """A built PredictionNetwork or SynthesisNetwork (by config.task), compiled with its
     optimizer unless compile=False (sampling)."""
     model = (SynthesisNetwork if config.task == "synthesis" else PredictionNetwork)(config)

@@ -45,7 +45,10 @@ def prepare(flags):
     config, resuming = training_config(HandwritingConfig(task=task), run_dir, flags, RESUMABLE)
     if resuming and flags.task and flags.task != config.task:
         raise ValueError(f"{run_dir} holds a {config.task} run; drop --task={flags.task} or pick another --log_root.")
-    if not resuming and config.task != task:
+    if flags.init_from and not resuming and config.task != task:
+        if flags.task:
+            raise ValueError(f"--init_from={flags.init_from} holds a {config.task} model; drop --task={flags.task}.")
+    elif not resuming and config.task != task:
         raise ValueError("Set the task with --task, not with --hparams.")
     data_dir = flags.data_dir or remembered_data_dir(run_dir)
     if data_dir is None:
@@ -124,7 +127,7 @@ def main(flags):
     config, run_dir, data_dir, resuming = prepare(flags)
     check_resume(run_dir, flags.resume)
     corpus = iam.load_corpus(data_dir, split_scheme=config.split_scheme)
-    if not resuming:
+    if not resuming and not flags.init_from:  # else the statistics the weights were trained with
         config = fill_from_data(config, corpus)
     with training_session(run_dir, flags) as (strategy, chief, seed):
         train(flags, config, corpus, run_dir, data_dir, strategy, chief, seed)
@@ -143,7 +146,7 @@ def train(flags, config, corpus, run_dir, data_dir, strategy, chief, seed):
           flush=True)
     start = time.time()
     fit_resumable(model, train_ds, valid_ds, run_dir, config.num_steps, config.save_every,
-                  resume=flags.resume, valid_steps=config.valid_batches or None,
+                  resume=flags.resume, init_from=flags.init_from, valid_steps=config.valid_batches or None,
                   callbacks=[TimeLimit(config.max_minutes)] if config.max_minutes else [])
     print(f"Training took {time.time() - start:.0f}s.", flush=True)
     if not chief:

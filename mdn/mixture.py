@@ -73,7 +73,7 @@ def mixture_params(raw: tf.Tensor, temperature=1.0, bias=0.0, sigma_scale=None) 
     return MixtureParams(logits, mu, sigma, rho)
 
 
-def scale_tril(sigma, rho):
+def scale_tril(sigma: tf.Tensor, rho: tf.Tensor) -> tf.Tensor:
     """Cholesky factor of [[sx^2, rho sx sy], [rho sx sy, sy^2]]: shape [..., M, 2, 2]."""
     sx, sy = sigma[..., 0], sigma[..., 1]
     zero = tf.zeros_like(sx)
@@ -82,7 +82,7 @@ def scale_tril(sigma, rho):
     return tf.stack([row0, row1], axis=-2)
 
 
-def offset_distribution(params):
+def offset_distribution(params: MixtureParams) -> tfd.MixtureSameFamily:
     """The pen-offset distribution: batch shape [...], event shape [2]."""
     return tfd.MixtureSameFamily(
         mixture_distribution=tfd.Categorical(logits=params.logits),
@@ -91,13 +91,13 @@ def offset_distribution(params):
     )
 
 
-def greedy_offset(params):
+def greedy_offset(params: MixtureParams) -> tf.Tensor:
     """The mean of the most probable component (the original code's greedy mode): [..., 2]."""
     best = tf.argmax(params.logits, axis=-1)
     return tf.gather(params.mu, best, axis=-2, batch_dims=len(params.logits.shape) - 1)
 
 
-def end_of_stroke_distribution(eos_raw):
+def end_of_stroke_distribution(eos_raw: tf.Tensor) -> tfd.Bernoulli:
     """Graves 2013 eq. 18: the end-of-stroke probability e = 1 / (1 + exp(e_hat)) of the raw
     output e_hat [...], as a tfp Bernoulli over {0, 1} (float32 samples), batch shape [...]."""
     return tfd.Bernoulli(logits=-eos_raw, dtype=eos_raw.dtype)

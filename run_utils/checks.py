@@ -17,7 +17,7 @@ MAX_BIAS = 10.0           # Graves' probability bias; 10 is already fully determ
 
 
 # ----- command-line values ----------------------------------------------------------------------
-def count_flag(value, name, default, maximum, minimum=1):
+def count_flag(value: int | None, name: str, default: int | None, maximum: int, minimum: int = 1) -> int | None:
     """An integer flag that may be left out (None -> default), else must lie in [minimum, maximum]."""
     if value is None:
         return default
@@ -26,7 +26,7 @@ def count_flag(value, name, default, maximum, minimum=1):
     return value
 
 
-def temperature_flag(value, default):
+def temperature_flag(value: float | None, default: float) -> float:
     if value is None:
         return default
     if not (math.isfinite(value) and 0.0 < value <= MAX_TEMPERATURE):
@@ -34,7 +34,7 @@ def temperature_flag(value, default):
     return value
 
 
-def bias_flag(value, default):
+def bias_flag(value: float | None, default: float) -> float:
     if value is None:
         return default
     if not (math.isfinite(value) and 0.0 <= value <= MAX_BIAS):
@@ -47,7 +47,7 @@ def _fail_unless(condition, *message):
     return tf.debugging.Assert(condition, list(message), summarize=16)
 
 
-def scalar(x, name, dtype):
+def scalar(x, name: str, dtype: tf.DType) -> tf.Tensor:
     """x of any shape -> a scalar of `dtype`, failing unless x holds exactly one value of rank 0."""
     x = tf.convert_to_tensor(x)
     with tf.control_dependencies([_fail_unless(tf.equal(tf.rank(x), 0), f"{name} must be a scalar; got shape",
@@ -55,7 +55,7 @@ def scalar(x, name, dtype):
         return tf.cast(tf.reshape(x, []), dtype)
 
 
-def shaped(x, name, rank, last=None):
+def shaped(x, name: str, rank: int, last: int | None = None) -> tf.Tensor:
     """x with `rank` dimensions (and size `last` of its last one when given), else a clear error."""
     x = tf.convert_to_tensor(x)
     checks = [_fail_unless(tf.equal(tf.rank(x), rank), f"{name} must have {rank} dimensions; got shape",
@@ -73,7 +73,7 @@ def shaped(x, name, rank, last=None):
     return x
 
 
-def in_range(x, name, low, high, low_open=False):
+def in_range(x, name: str, low: float, high: float, low_open: bool = False) -> tf.Tensor:
     """x (any shape) with every value finite and in [low, high] (or (low, high] with low_open)."""
     x = tf.convert_to_tensor(x)
     values = tf.cast(x, tf.float64)
@@ -84,14 +84,14 @@ def in_range(x, name, low, high, low_open=False):
         return tf.identity(x)
 
 
-def finite(x, name):
+def finite(x, name: str) -> tf.Tensor:
     x = tf.convert_to_tensor(x)
     with tf.control_dependencies([_fail_unless(tf.reduce_all(tf.math.is_finite(x)),
                                                f"{name} holds NaN or infinite values")]):
         return tf.identity(x)
 
 
-def batch_size(x, name):
+def batch_size(x, name: str) -> tf.Tensor:
     """The leading size of x, which must be between 1 and MAX_BATCH."""
     n = tf.shape(x)[0]
     with tf.control_dependencies([_fail_unless((n >= 1) & (n <= MAX_BATCH),
@@ -99,7 +99,7 @@ def batch_size(x, name):
         return tf.identity(n)
 
 
-def per_row(x, name, batch, dtype):
+def per_row(x, name: str, batch, dtype: tf.DType) -> tf.Tensor:
     """x: a scalar (the same for every row) or one value per row [batch] -> [batch] of dtype."""
     x = tf.cast(tf.convert_to_tensor(x), dtype)
     ok = tf.equal(tf.rank(x), 0) | (tf.equal(tf.rank(x), 1) & tf.equal(tf.size(x), batch))

@@ -23,6 +23,9 @@ def define_common_train_flags():
     flags.DEFINE_integer("num_steps", None, "Total optimizer steps to train for (default: the model's).")
     flags.DEFINE_integer("save_every", None, "Validate and checkpoint every this many steps (default: the model's).")
     flags.DEFINE_bool("resume", False, "Continue the checkpoint already in the run directory.")
+    flags.DEFINE_string("init_from", None, "Start a new run from the weights of this run directory or shipped "
+                        "model (e.g. pretrained/char_rnn_shakespeare): fine-tuning, with the step count, schedules "
+                        "and optimizer afresh. The architecture must match: pass the same --hparams.")
     flags.DEFINE_integer("seed", None, "Random seed for reproducible runs.")
     flags.DEFINE_enum("distribute", "none", ["none", "mirrored", "multi_worker"],
                       "Training on several devices: mirrored = all GPUs (or CPUs) of this machine, multi_worker = "

@@ -7,6 +7,8 @@ import typing
 from data_utils.files import save_json
 from run_utils.rundir import CONFIG_NAME
 
+Config = typing.TypeVar("Config")  # a model's config dataclass
+
 
 def _split_top_level(spec):
     """Split "a=1,b=[x,y],c=2" on commas that are not inside brackets."""
@@ -53,7 +55,7 @@ def _convert(name, text, field_type):
         ) from None
 
 
-def apply_hparams(config, spec):
+def apply_hparams(config: Config, spec: str) -> Config:
     """Return a copy of the dataclass `config` with the overrides in `spec` ("k=v,k=v") applied."""
     if not spec:
         return config
@@ -72,12 +74,12 @@ def apply_hparams(config, spec):
     return dataclasses.replace(config, **updates)
 
 
-def save_config(config, path):
+def save_config(config: Config, path: str) -> None:
     """Write a dataclass config as JSON, atomically."""
     save_json(dataclasses.asdict(config), path)
 
 
-def load_config(cls, path):
+def load_config(cls: type[Config], path: str) -> Config:
     """Load a dataclass of type `cls` from JSON; fields missing in the file keep their defaults."""
     if not os.path.exists(path):
         raise FileNotFoundError(
@@ -100,15 +102,17 @@ def load_config(cls, path):
 SCHEDULE_FIELDS = ("num_steps", "save_every")
 
 
-def training_config(defaults, run_dir, flags, resumable=SCHEDULE_FIELDS):
+def training_config(defaults: Config, run_dir: str, flags, resumable=SCHEDULE_FIELDS) -> tuple[Config, bool]:
     """The config a train.py run uses, and whether it resumes: (config, resuming).
 
     New run: `defaults` (a dataclass config) with --hparams applied. Resumed run (--resume and
     run_dir/config.json exists): the run's own config; of the --hparams overrides only those of
     `resumable` fields (the schedule) are applied; any other is dropped with a printed note naming
     it, since the checkpoint was trained with the saved values. --num_steps and --save_every
-    override the schedule in both cases. Bad values fail in the config's own validation, before
-    anything is written."""
+    override the schedule in both cases. With --init_from (a new run that starts from another
+    run's weights) the source's config.json takes the place of `defaults`, so the architecture and
+    the data statistics (vocabulary, scale factor) stay those the weights were trained with. Bad
+    values fail in the config's own validation, before anything is written."""
     config_path = os.path.join(run_dir, CONFIG_NAME)
     resuming = bool(flags.resume) and os.path.exists(config_path)
     if resuming:
@@ -122,6 +126,12 @@ def training_config(defaults, run_dir, flags, resumable=SCHEDULE_FIELDS):
                   f"{', '.join(f'{n}={getattr(config, n)}' for n in dropped)}). Start a new run (another "
                   "--log_root) to change them.", flush=True)
         config = dataclasses.replace(config, **{n: getattr(requested, n) for n in changed if n in resumable})
+    elif getattr(flags, "init_from", None):  # fine-tuning: the source's architecture and data statistics
+        source = os.path.join(flags.init_from, CONFIG_NAME)
+        if not os.path.exists(source):
+            raise FileNotFoundError(f"--init_from={flags.init_from} has no {CONFIG_NAME}: point it at a run "
+                                    "directory made by train.py or at a model in pretrained/.")
+        config = apply_hparams(load_config(type(defaults), source), flags.hparams)
     else:
         config = apply_hparams(defaults, flags.hparams)
     schedule = {name: getattr(flags, name) for name in SCHEDULE_FIELDS if getattr(flags, name, None) is not None}

@@ -24,7 +24,7 @@ import tensorflow as tf
 KINDS = ("none", "mirrored", "multi_worker")
 
 
-def make_strategy(kind):
+def make_strategy(kind: str) -> tf.distribute.Strategy:
     """The tf.distribute strategy for --distribute=kind ("none": the default, one device)."""
     if kind == "none":
         return tf.distribute.get_strategy()
@@ -42,7 +42,7 @@ def make_strategy(kind):
     raise ValueError(f"--distribute must be one of {', '.join(KINDS)}; got {kind!r}.")
 
 
-def is_chief(strategy=None):
+def is_chief(strategy: tf.distribute.Strategy | None = None) -> bool:
     """True on the one worker that writes files: always, except on multi-worker non-chiefs (the
     chief is task 'chief', or worker 0 when the cluster has no 'chief')."""
     strategy = strategy or tf.distribute.get_strategy()
@@ -54,19 +54,19 @@ def is_chief(strategy=None):
     return resolver.task_type == "worker" and resolver.task_id == 0 and "chief" not in resolver.cluster_spec().as_dict()
 
 
-def num_replicas():
+def num_replicas() -> int:
     context = tf.distribute.get_replica_context()
     if context is not None:
         return context.num_replicas_in_sync
     return tf.distribute.get_strategy().num_replicas_in_sync
 
 
-def replica_loss(loss):
+def replica_loss(loss: tf.Tensor) -> tf.Tensor:
     """A replica's share of the global loss: its local mean divided by the number of replicas."""
     return loss / tf.cast(num_replicas(), loss.dtype)
 
 
-def global_mean(value):
+def global_mean(value: tf.Tensor) -> tf.Tensor:
     """The mean of a per-replica value over all replicas (itself on one device); no gradient."""
     context = tf.distribute.get_replica_context()
     if context is None or context.num_replicas_in_sync == 1:
@@ -74,7 +74,7 @@ def global_mean(value):
     return tf.stop_gradient(context.all_reduce(tf.distribute.ReduceOp.MEAN, value))
 
 
-def clip_aggregated(grads, clip):
+def clip_aggregated(grads: list, clip) -> list:
     """Gradients of replica_loss -> what each replica hands to optimizer.apply_gradients so that
     the update uses clip(sum over replicas): the sum is all-reduced here, clipped, and divided by
     N again, because Keras' optimizer sums the replicas' gradients once more."""
@@ -89,7 +89,7 @@ def clip_aggregated(grads, clip):
     return [g / n for g in clip(total)]
 
 
-def reported(metric):
+def reported(metric: tf.Tensor) -> tf.Tensor:
     """A metric result as a train/test step returns it: the mean over replicas, so every replica
     (and worker) logs the same number. Under MultiWorkerMirroredStrategy it gets a leading axis
     of 1: Keras (3.15) reduces step outputs there with reduce("MEAN", axis=0), which fails on
@@ -101,7 +101,7 @@ def reported(metric):
     return value
 
 
-def barrier(strategy):
+def barrier(strategy: tf.distribute.Strategy) -> None:
     """Wait until every worker of a multi-worker run gets here (a collective no-op), so that the
     others stay alive while the chief exports; nothing to do on one machine."""
     if isinstance(strategy, tf.distribute.MultiWorkerMirroredStrategy) and strategy.extended._in_multi_worker_mode():

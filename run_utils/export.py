@@ -35,7 +35,7 @@ class ExportModule(tf.Module):
         return self._holder.value
 
 
-def write_saved_model(module, signatures, export_dir, extra_files):
+def write_saved_model(module: tf.Module, signatures: dict, export_dir: str, extra_files: dict) -> str:
     """tf.saved_model.save(module) into export_dir, atomically, with each {name: JSON value} of
     extra_files written to assets.extra/<name>; returns export_dir."""
     with atomic_dir(export_dir) as tmp:

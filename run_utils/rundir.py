@@ -27,18 +27,18 @@ EXPORT_DIR = "saved_model"
 EVAL_FILE = "eval.json"
 
 
-def default_run_dir(model, dataset, root=RUNS_ROOT):
+def default_run_dir(model: str, dataset: str, root: str = RUNS_ROOT) -> str:
     return os.path.join(root, model, dataset)
 
 
-def has_weights(run_dir):
+def has_weights(run_dir: str) -> bool:
     """True if run_dir holds trained weights: best weights, a training checkpoint or an export."""
     return (os.path.exists(os.path.join(run_dir, BEST_WEIGHTS))
             or bool(glob.glob(os.path.join(run_dir, CKPT_DIR, "*.index")))
             or os.path.exists(os.path.join(run_dir, EXPORT_DIR, "saved_model.pb")))
 
 
-def newest_run(model, root=RUNS_ROOT):
+def newest_run(model: str, root: str = RUNS_ROOT) -> str:
     """The run directory of `model` with trained weights whose files were written last; a clear
     error if none exists. Directories of a start that failed before any weights were written
     (only config.json) are skipped, so they never hide a trained run."""
@@ -58,13 +58,13 @@ def newest_run(model, root=RUNS_ROOT):
     return max(trained, key=last_write)
 
 
-def pretrained_dir(model):
+def pretrained_dir(model: str) -> str | None:
     """The shipped trained model of `model` (a run directory), or None if it is not there."""
     path = os.path.join(PRETRAINED_ROOT, PRETRAINED[model])
     return path if os.path.exists(os.path.join(path, CONFIG_NAME)) else None
 
 
-def run_for_sampling(model, run_dir=None, root=RUNS_ROOT):
+def run_for_sampling(model: str, run_dir: str | None = None, root: str = RUNS_ROOT) -> str:
     """The run a sample.py call uses: --run_dir if given, else the newest trained run under
     root/<model>, else the model shipped in pretrained/ (said in one line)."""
     if run_dir:
@@ -80,12 +80,12 @@ def run_for_sampling(model, run_dir=None, root=RUNS_ROOT):
         return shipped
 
 
-def remember_data_dir(run_dir, data_dir):
+def remember_data_dir(run_dir: str, data_dir: str) -> None:
     """Record where the training data was, so sampling and --resume find it without flags."""
     save_text(os.path.abspath(os.path.expanduser(str(data_dir))), os.path.join(run_dir, DATA_DIR_FILE))
 
 
-def remembered_data_dir(run_dir):
+def remembered_data_dir(run_dir: str) -> str | None:
     """The data location recorded by remember_data_dir, or None."""
     path = os.path.join(run_dir, DATA_DIR_FILE)
     if not os.path.exists(path):
@@ -99,7 +99,7 @@ class RunLocked(RuntimeError):
 
 
 @contextlib.contextmanager
-def locked_run_dir(run_dir):
+def locked_run_dir(run_dir: str):
     """Create run_dir if needed and hold an exclusive lock on it for the block (POSIX flock on
     run_dir/.lock, released by the OS when the process ends, so a killed trainer leaves no stale
     lock). A second trainer on the same directory gets RunLocked naming the holder's pid."""

@@ -45,7 +45,7 @@ def _complete_checkpoints(folder):
     return found
 
 
-def latest_checkpoint(run_dir, announce=False):
+def latest_checkpoint(run_dir: str, announce: bool = False) -> str | None:
     """The newest complete training checkpoint of run_dir (a path prefix), or None.
 
     TensorFlow writes ckpt-N's files first and the `checkpoint` state file last; a kill in
@@ -63,13 +63,13 @@ def latest_checkpoint(run_dir, announce=False):
     return newest
 
 
-def remove_partial_saves(run_dir):
+def remove_partial_saves(run_dir: str) -> None:
     """Delete the ckpt-N_temp folders that an interrupted checkpoint save leaves behind."""
     for temp in glob.glob(os.path.join(run_dir, CKPT_DIR, "*_temp")):
         shutil.rmtree(temp, ignore_errors=True)
 
 
-def restore_weights(model, run_dir, which="best"):
+def restore_weights(model: keras.Model, run_dir: str, which: str = "best") -> str:
     """Load trained weights into a built `model`: the best-validation weights when present
     (which="best"), else the latest training checkpoint, else the variables of the run's
     SavedModel export (a shipped model in pretrained/ holds only that). Returns the path used."""
@@ -99,7 +99,7 @@ def restore_weights(model, run_dir, which="best"):
     )
 
 
-def load_trained(run_dir, config_class, build_model):
+def load_trained(run_dir: str, config_class: type, build_model) -> tuple:
     """(config, model with the run's best weights) of a finished, running or shipped run:
     build_model(config, compile=False) rebuilt from run_dir/config.json, weights by
     restore_weights."""
@@ -109,7 +109,7 @@ def load_trained(run_dir, config_class, build_model):
     return config, model
 
 
-def restore_exported_weights(model, prefix):
+def restore_exported_weights(model: keras.Model, prefix: str) -> None:
     """Read a model's weights from the variables of a SavedModel written by one of the export
     modules, which all track the model's weights as the list `model_weights` (in model.weights
     order); every weight must be found."""
@@ -127,7 +127,7 @@ def restore_exported_weights(model, prefix):
                               "exported from a different configuration or version.") from None
 
 
-def check_resume(run_dir, resume):
+def check_resume(run_dir: str, resume: bool) -> None:
     """Refuse to start over a run that has checkpoints unless resuming (nothing is overwritten)."""
     latest = latest_checkpoint(run_dir)
     if latest and not resume:
@@ -137,7 +137,7 @@ def check_resume(run_dir, resume):
         )
 
 
-def recorded_best(run_dir):
+def recorded_best(run_dir: str) -> float:
     """The best validation value recorded in run_dir/best.json, or inf when there is none or when
     its weights file is missing (then the next validation writes new best weights, so a resumed
     run never ends without best weights to export)."""
@@ -204,7 +204,8 @@ class _Validate(keras.callbacks.Callback):
 
 
 def fit_resumable(model, train_ds, valid_ds, run_dir, num_steps, save_every,
-                  resume=False, valid_steps=None, best_metric="val_loss", callbacks=(), validate=None):
+                  resume=False, valid_steps=None, best_metric="val_loss", callbacks=(), validate=None,
+                  init_from=None):
     """Train a compiled, built `model` until its optimizer has taken `num_steps` steps.
 
     train_ds: an infinite (repeated) tf.data.Dataset; valid_ds: a finite one, or None.
@@ -234,6 +235,11 @@ def fit_resumable(model, train_ds, valid_ds, run_dir, num_steps, save_every,
     if latest:
         ckpt.restore(latest).assert_existing_objects_matched()
         print(f"Resumed from {latest} at step {int(model.optimizer.iterations.numpy())}.", flush=True)
+    elif init_from:
+        fresh = [v.numpy() for v in model.optimizer.variables]
+        print(f"Starting from the weights in {restore_weights(model, init_from)}.", flush=True)
+        for variable, value in zip(model.optimizer.variables, fresh):  # a .weights.h5 holds optimizer state too
+            variable.assign(value)
     step = int(model.optimizer.iterations.numpy())
     if step >= num_steps:
         print(f"Already trained for {step} >= num_steps={num_steps} steps; nothing to do.")
@@ -275,7 +281,7 @@ def _raise_keyboard_interrupt(signum, frame):
 
 
 @contextlib.contextmanager
-def training_session(run_dir, flags):
+def training_session(run_dir: str, flags):
     """What every train.main runs in: yields (strategy, chief, seed) for --distribute, with the run
     directory locked by the chief (the one writer); at the end every worker waits for the others.
     A multi-worker run needs the same data order on every worker (tf.data shards one stream between

@@ -17,6 +17,7 @@ import tensorflow_probability as tfp
 from mdn import mixture
 from run_utils import distribute
 from sketch_rnn.cells import make_cell, state_size_total
+from sketch_rnn.config import SketchRNNConfig
 
 tfd = tfp.distributions
 PEN_STATES = 3  # (pen down, pen up, end of drawing): the decoder's logits before the mixture values
@@ -49,7 +50,7 @@ def kl_weight_at(config, step):
 TEMPERATURE_RULES = ("code", "paper")
 
 
-def sigma_scale(temperature, rule="code"):
+def sigma_scale(temperature, rule: str = "code") -> tf.Tensor:
     """The factor on every mixture standard deviation at sampling temperature tau.
 
     "code" (the default): tau, as the original's sample(), which passes sqrt(tau) to
@@ -282,7 +283,7 @@ class SketchRNN(keras.Model):
         return tf.transpose(out, [1, 0, 2]), lengths
 
 
-def build_model(config, compile=True, jit_compile=False):
+def build_model(config: SketchRNNConfig, compile: bool = True, jit_compile: bool = False) -> SketchRNN:
     """A SketchRNN whose variables exist (called once on a dummy batch), compiled with the
     original's Adam and learning-rate decay unless compile=False (sampling). XLA is off by
     default: on CPU the fused recurrences run slower under XLA (bench/)."""

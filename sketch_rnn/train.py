@@ -60,7 +60,7 @@ def prepare(flags):
     paths = [sketch_data.resolve_dataset(name, data_dir) for name in names]
     data = sketch_data.load_sketch_data(paths, config.max_seq_len)
     updates = dict(data_set=[os.path.basename(p) for p in paths], max_seq_len=data.max_seq_len)
-    if not resuming:
+    if not resuming and not flags.init_from:  # else the scale the weights were trained with
         updates["scale_factor"] = data.scale_factor
     return dataclasses.replace(config, **updates), data, run_dir, data_dir
 
@@ -88,6 +88,7 @@ def train(flags, config, data, run_dir, data_dir, strategy, chief, seed):
     with strategy.scope():
         model = build_model(config)
     fit_resumable(model, train_ds, valid_ds, run_dir, config.num_steps, config.save_every, resume=flags.resume,
+                  init_from=flags.init_from,
                   callbacks=[OriginalLogLine(run_dir)] if valid_ds is not None and chief else [])
     if chief:
         restore_weights(model, run_dir)  # export the best-validation weights

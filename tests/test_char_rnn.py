@@ -87,7 +87,8 @@ def test_bad_text_files_are_named(tmp_path):
     (tmp_path / "corpus" / "good.txt").write_text(TEXT)
     (tmp_path / "corpus" / "zz.bin").write_bytes(b"ab\x00cd")
     flags = types.SimpleNamespace(hparams="", data_dir=str(tmp_path / "corpus"), log_root=str(tmp_path / "run"),
-                                  resume=False, num_steps=None, save_every=None, seed=None)
+                                  resume=False, num_steps=None, save_every=None, seed=None,
+                                  init_from=None)
     with pytest.raises(text_corpus.CorpusError, match=r"zz\.bin looks like a binary file.*byte offset 2"):
         char_train.prepare(flags)
 

@@ -173,3 +173,45 @@ def test_export_holds_the_weights_only(trained_run):
     restore_exported_weights(model, str(run_dir / "saved_model" / "variables" / "variables"))
     for a, b in zip(expected, model.get_weights()):
         np.testing.assert_array_equal(a, b)
+
+
+def test_fine_tuning_starts_from_the_source_weights_and_vocabulary(trained_run):
+    """--init_from: a new run on another text starts from the source's weights with a fresh step
+    count, and keeps the source's architecture and vocabulary without any --hparams."""
+    tmp, run_dir, _ = trained_run
+    other = tmp / "other.txt"
+    other.write_text("Speak, speak. All: hear me.\n" * 20, encoding="utf-8")  # characters of the source's alphabet
+    tuned = tmp / "tuned"
+    proc = run([sys.executable, os.path.join(ROOT, "train.py"), "--model=char_rnn", f"--data_dir={other}",
+                f"--log_root={tuned}", "--num_steps=2", "--save_every=2", f"--init_from={run_dir}"], cwd=tmp)
+    assert f"Starting from the weights in {run_dir / 'best.weights.h5'}" in proc.stdout
+    assert json.loads((tuned / "config.json").read_text())["rnn_size"] == 16  # not the default 128
+    assert (tuned / "vocab.json").read_text(encoding="utf-8") == (run_dir / "vocab.json").read_text(encoding="utf-8")
+    assert sorted(n for n in os.listdir(tuned / "checkpoints") if n.endswith(".index")) == ["ckpt-2.index"]
+
+    bad = tmp / "bad.txt"
+    bad.write_text("Speak@ speak.\n" * 20, encoding="utf-8")
+    refused = run([sys.executable, os.path.join(ROOT, "train.py"), "--model=char_rnn", f"--data_dir={bad}",
+                   f"--log_root={tmp / 'never'}", "--num_steps=2", f"--init_from={run_dir}"], cwd=tmp, check=False)
+    assert refused.returncode == 1 and "Characters not in the model's alphabet: '@'" in refused.stderr
+    missing = run([sys.executable, os.path.join(ROOT, "train.py"), "--model=char_rnn", f"--data_dir={other}",
+                   f"--log_root={tmp / 'never'}", "--num_steps=2", f"--init_from={tmp}"], cwd=tmp, check=False)
+    assert missing.returncode == 1 and f"--init_from={tmp} has no config.json" in missing.stderr
+    assert not (tmp / "never").exists()
+
+
+def test_init_from_copies_the_weights_exactly_and_not_the_optimizer(trained_run, tmp_path):
+    import numpy as np
+
+    from char_rnn.config import CharRNNConfig
+    from char_rnn.model import build_model
+    from run_utils.training import fit_resumable, load_trained
+    _, run_dir, _ = trained_run
+    config, source = load_trained(str(run_dir), CharRNNConfig, build_model)
+    model = build_model(config)
+    assert fit_resumable(model, None, None, str(tmp_path / "new"), num_steps=0, save_every=1,
+                         init_from=str(run_dir)) is None
+    for a, b in zip(source.get_weights(), model.get_weights()):
+        np.testing.assert_array_equal(a, b)
+    assert int(model.optimizer.iterations.numpy()) == 0
+    assert all(not np.any(v.numpy()) for v in model.optimizer.variables if v is not model.optimizer.iterations)

@@ -17,7 +17,7 @@ def char_flags(tmp_path, run_dir, **kw):
     if not text.exists():
         text.write_text(TEXT)
     base = dict(data_dir=str(text), log_root=str(run_dir), hparams=CHAR_HPARAMS, num_steps=4, save_every=2,
-                resume=False, seed=1)
+                resume=False, seed=1, init_from=None)
     base.update(kw)
     return types.SimpleNamespace(**base)
 
