@@ -20,9 +20,17 @@ import sys
 
 import numpy as np
 
-from data_utils.files import save_json, save_text
-from run_utils.rundir import (BEST_INFO, CONFIG_NAME, EVAL_FILE, EXPORT_DIR, PRETRAINED, PRETRAINED_ROOT, VOCAB_FILE,
-                              remembered_data_dir)
+from data_utils.files import atomic_dir, save_json, save_text
+from run_utils.rundir import (
+    BEST_INFO,
+    CONFIG_NAME,
+    EVAL_FILE,
+    EXPORT_DIR,
+    PRETRAINED,
+    PRETRAINED_ROOT,
+    VOCAB_FILE,
+    remembered_data_dir,
+)
 
 CHECK_FILE = "check.json"
 CHECK_TEXT = "check_text.txt"            # char-RNN: the first characters of the validation split
@@ -34,7 +42,8 @@ STYLES = "styles"                        # handwriting: IAM lines to prime with
 # ----- the check: one loss of the shipped model on its shipped slice -----------------------------
 def check_value(model_name, run_dir):
     """The loss the shipped model `run_dir` gives on its own check slice (deterministic)."""
-    return {"char_rnn": _check_char, "sketch_rnn": _check_sketch, "handwriting": _check_handwriting}[model_name](run_dir)
+    checks = {"char_rnn": _check_char, "sketch_rnn": _check_sketch, "handwriting": _check_handwriting}
+    return checks[model_name](run_dir)
 
 
 def _check_char(run_dir):
@@ -172,29 +181,34 @@ def _slice_handwriting(run_dir, dest, config, styles):
 
 
 def ship(model_name, run_dir, styles=()):
+    """Make (or replace) pretrained/<name>/ from run_dir. The folder is built beside the old one,
+    starting from a copy of it (so the hand-written model card stays), and swapped in only when
+    everything, the check included, has been written: an error or a kill leaves the old one."""
     dest = os.path.join(PRETRAINED_ROOT, PRETRAINED[model_name])
-    os.makedirs(dest, exist_ok=True)
-    names = [CONFIG_NAME, BEST_INFO] + ([VOCAB_FILE] if model_name == "char_rnn" else [])
-    for name in names:
-        shutil.copyfile(os.path.join(run_dir, name), os.path.join(dest, name))
     with open(os.path.join(run_dir, CONFIG_NAME)) as f:
         config = json.load(f)
-    if model_name == "sketch_rnn":  # sketch training writes no eval.json of its own
-        save_json(_evaluate_sketch(run_dir, config), os.path.join(dest, EVAL_FILE))
-    elif os.path.exists(os.path.join(run_dir, EVAL_FILE)):
-        shutil.copyfile(os.path.join(run_dir, EVAL_FILE), os.path.join(dest, EVAL_FILE))
-    else:  # a handwriting run still training: its best weights on all validation lines
-        save_json(_evaluate_handwriting(run_dir, config), os.path.join(dest, EVAL_FILE))
-    if model_name == "char_rnn":
-        _slice_char(run_dir, dest, config)
-    elif model_name == "sketch_rnn":
-        _slice_sketch(run_dir, dest, config)
-    else:
-        _slice_handwriting(run_dir, dest, config, styles)
-    _export(model_name, run_dir, dest)
-    value = check_value(model_name, dest)
-    save_json({"value": value, "what": "loss of the shipped model on its check slice (pretrained/ship.py)"},
-              os.path.join(dest, CHECK_FILE))
+    with atomic_dir(dest) as new:
+        if os.path.isdir(dest):
+            shutil.copytree(dest, new, dirs_exist_ok=True)
+        names = [CONFIG_NAME, BEST_INFO] + ([VOCAB_FILE] if model_name == "char_rnn" else [])
+        for name in names:
+            shutil.copyfile(os.path.join(run_dir, name), os.path.join(new, name))
+        if model_name == "sketch_rnn":  # sketch training writes no eval.json of its own
+            save_json(_evaluate_sketch(run_dir, config), os.path.join(new, EVAL_FILE))
+        elif os.path.exists(os.path.join(run_dir, EVAL_FILE)):
+            shutil.copyfile(os.path.join(run_dir, EVAL_FILE), os.path.join(new, EVAL_FILE))
+        else:  # a handwriting run still training: its best weights on all validation lines
+            save_json(_evaluate_handwriting(run_dir, config), os.path.join(new, EVAL_FILE))
+        if model_name == "char_rnn":
+            _slice_char(run_dir, new, config)
+        elif model_name == "sketch_rnn":
+            _slice_sketch(run_dir, new, config)
+        else:
+            _slice_handwriting(run_dir, new, config, styles)
+        _export(model_name, run_dir, new)
+        value = check_value(model_name, new)
+        save_json({"value": value, "what": "loss of the shipped model on its check slice (pretrained/ship.py)"},
+                  os.path.join(new, CHECK_FILE))
     print(f"{dest}: check value {value:.6f}")
     return dest
 

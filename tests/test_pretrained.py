@@ -75,3 +75,38 @@ def test_shipped_saved_model_loads_without_the_project(model, tmp_path):
                             timeout=600, env={**os.environ, "TF_CPP_MIN_LOG_LEVEL": "3"})
     assert result.returncode == 0, result.stderr[-2000:]
     assert result.stdout.strip().endswith("[]")
+
+
+def test_ship_replaces_a_folder_whole_and_keeps_its_model_card(tmp_path, monkeypatch):
+    """pretrained.ship builds the new folder beside the old one: the hand-written card stays, the
+    recorded check value is the shipped model's, and a failure half-way leaves the old folder."""
+    import types
+
+    from char_rnn import train
+    from pretrained import ship
+    text = tmp_path / "play.txt"
+    text.write_text("to be or not to be, that is the question\n" * 30)
+    run_dir = tmp_path / "run"
+    train.main(types.SimpleNamespace(data_dir=str(text), log_root=str(run_dir), num_steps=2, save_every=2,
+                                     hparams="rnn_size=8,embedding_size=4,seq_length=10,batch_size=4,num_layers=1",
+                                     resume=False, seed=1, init_from=None))
+    monkeypatch.setattr(ship, "PRETRAINED_ROOT", str(tmp_path / "pretrained"))
+    dest = tmp_path / "pretrained" / PRETRAINED["char_rnn"]
+    dest.mkdir(parents=True)
+    (dest / "MODEL.md").write_text("the card")
+    (dest / "config.json").write_text("old")
+    ship.ship("char_rnn", str(run_dir))
+    assert (dest / "MODEL.md").read_text() == "the card"
+    assert json.loads((dest / "config.json").read_text())["rnn_size"] == 8
+    recorded = json.loads((dest / CHECK_FILE).read_text())["value"]
+    assert check_value("char_rnn", str(dest)) == pytest.approx(recorded, rel=1e-6)
+    before = {p.relative_to(dest): p.read_bytes() for p in dest.rglob("*") if p.is_file()}
+
+    def broken(model_name, run_dir):
+        raise RuntimeError("check failed")
+    monkeypatch.setattr(ship, "check_value", broken)
+    with pytest.raises(RuntimeError, match="check failed"):
+        ship.ship("char_rnn", str(run_dir))
+    after = {p.relative_to(dest): p.read_bytes() for p in dest.rglob("*") if p.is_file()}
+    assert after == before
+    assert sorted(os.listdir(dest.parent)) == [PRETRAINED["char_rnn"]]  # nothing half-built left beside it
