@@ -14,15 +14,20 @@ The vocabulary and config are also written as JSON under assets.extra/ (vocab.js
 model_config.json: not config.json, which would make the folder look like a run directory).
 """
 import dataclasses
+from typing import TYPE_CHECKING
 
 import tensorflow as tf
 
 from run_utils import checks
 from run_utils.export import ExportModule, write_saved_model
 
+if TYPE_CHECKING:
+    from char_rnn.model import CharRNN
+    from data_utils.text import Vocabulary
+
 
 class CharRNNModule(ExportModule):
-    def __init__(self, model, vocabulary):
+    def __init__(self, model: "CharRNN", vocabulary: "Vocabulary"):
         super().__init__(model)
         self.chars = tf.constant(vocabulary.chars)
         self.table = tf.lookup.StaticHashTable(
@@ -61,7 +66,8 @@ class CharRNNModule(ExportModule):
     @tf.function(input_signature=[tf.TensorSpec(None, tf.string), tf.TensorSpec(None, tf.int32),
                                   tf.TensorSpec(None, tf.float32), tf.TensorSpec(None, tf.int32),
                                   tf.TensorSpec(None, tf.int32)])
-    def generate(self, prime, steps, temperature, top_k, seed):
+    def generate(self, prime: tf.Tensor, steps: tf.Tensor, temperature: tf.Tensor, top_k: tf.Tensor,
+                 seed: tf.Tensor) -> dict[str, tf.Tensor]:
         steps = self._steps(steps)
         ids, mask = self._encode(prime)
         batch = tf.shape(ids)[0]
@@ -74,7 +80,7 @@ class CharRNNModule(ExportModule):
         return self._text(prime, out)
 
     @tf.function(input_signature=[tf.TensorSpec(None, tf.string), tf.TensorSpec(None, tf.int32)])
-    def greedy(self, prime, steps):
+    def greedy(self, prime: tf.Tensor, steps: tf.Tensor) -> dict[str, tf.Tensor]:
         steps = self._steps(steps)
         ids, mask = self._encode(prime)
         return self._text(prime, self.model.generate(ids, steps, greedy=True, prime_mask=mask))
@@ -85,7 +91,7 @@ class CharRNNModule(ExportModule):
         return checks.in_range(checks.scalar(steps, "steps", tf.int32), "steps", 0, checks.MAX_TEXT_STEPS)
 
 
-def export_saved_model(model, vocabulary, export_dir):
+def export_saved_model(model: "CharRNN", vocabulary: "Vocabulary", export_dir: str) -> str:
     """Write the SavedModel (model_config.json and vocab.json under assets.extra/); returns export_dir."""
     module = CharRNNModule(model, vocabulary)
     return write_saved_model(module, {"generate": module.generate, "greedy": module.greedy}, export_dir,

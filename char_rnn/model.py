@@ -6,10 +6,13 @@ Sampling feeds a prime string, then carries the LSTM states across steps inside 
 tf.while_loop, batched over samples, with temperature, top-k and greedy choice.
 """
 import math
+from collections.abc import Sequence
+from typing import Any
 
 import keras
 import numpy as np
 import tensorflow as tf
+from numpy.typing import ArrayLike
 
 from char_rnn.config import CharRNNConfig
 from run_utils import distribute
@@ -17,12 +20,13 @@ from run_utils import distribute
 LN2 = math.log(2.0)
 
 
-def char_cross_entropy(targets, logits):
+def char_cross_entropy(targets: tf.Tensor, logits: tf.Tensor) -> tf.Tensor:
     """Per-character negative log-likelihood in nats: targets [B, T] int, logits [B, T, V] -> [B, T]."""
     return tf.nn.sparse_softmax_cross_entropy_with_logits(labels=tf.cast(targets, tf.int32), logits=logits)
 
 
-def choose_next(logits, temperature, top_k, greedy, seed):
+def choose_next(logits: tf.Tensor, temperature: float | tf.Tensor, top_k: int | tf.Tensor, greedy: bool | tf.Tensor,
+                seed: tf.Tensor) -> tf.Tensor:
     """Pick next characters from logits [B, V]: the argmax where `greedy`, else a sample of
     softmax(logits / temperature) restricted to the top_k most likely (top_k <= 0: all).
     temperature, top_k: scalars or one per row [B]; greedy: a scalar; seed [2] int32.
@@ -38,7 +42,7 @@ def choose_next(logits, temperature, top_k, greedy, seed):
 
 
 class CharRNN(keras.Model):
-    def __init__(self, config, **kwargs):
+    def __init__(self, config: CharRNNConfig, **kwargs: Any):
         super().__init__(**kwargs)
         if config.vocab_size < 1:
             raise ValueError("config.vocab_size is not set; train.py fills it in from the training text.")
@@ -53,10 +57,12 @@ class CharRNN(keras.Model):
         self.trackers = {"loss": keras.metrics.Mean(name="loss"), "bpc": keras.metrics.Mean(name="bpc")}
 
     @property
-    def metrics(self):
+    def metrics(self) -> list[keras.metrics.Metric]:
         return list(self.trackers.values())
 
-    def call(self, inputs, initial_state=None, training=False, return_state=False, valid=None):
+    def call(self, inputs: tf.Tensor, initial_state: Sequence[Sequence[tf.Tensor]] | None = None,
+             training: bool = False, return_state: bool = False,
+             valid: tf.Tensor | None = None) -> tf.Tensor | tuple[tf.Tensor, list[list[tf.Tensor]]]:
         """inputs [B, T] int ids -> logits [B, T, vocab_size]; with return_state also the final
         states, a list of num_layers [h, c] pairs, each [B, rnn_size]. initial_state: such a list
         (None: zeros). valid: optional bool [B, T]; steps where it is False leave the state
@@ -80,7 +86,7 @@ class CharRNN(keras.Model):
         self.trackers["bpc"].update_state(mean / LN2, sample_weight=count)
         return {name: distribute.reported(t.result()) for name, t in self.trackers.items()}
 
-    def train_step(self, data):
+    def train_step(self, data: tuple[tf.Tensor, tf.Tensor]) -> dict[str, tf.Tensor]:
         inputs, targets = data
         with tf.GradientTape() as tape:
             nll = char_cross_entropy(targets, self(inputs, training=True))
@@ -92,11 +98,11 @@ class CharRNN(keras.Model):
         self.optimizer.apply_gradients(zip(grads, self.trainable_variables))
         return self._report(nll)
 
-    def test_step(self, data):
+    def test_step(self, data: tuple[tf.Tensor, tf.Tensor]) -> dict[str, tf.Tensor]:
         inputs, targets = data
         return self._report(char_cross_entropy(targets, self(inputs, training=False)))
 
-    def step(self, ids, states):
+    def step(self, ids: tf.Tensor, states: Sequence[Sequence[tf.Tensor]]) -> tuple[tf.Tensor, list[list[tf.Tensor]]]:
         """One character per sample: ids [B] int, states (as in call) -> (logits [B, V], new states)."""
         x = self.embedding(ids)
         new_states = []
@@ -105,7 +111,9 @@ class CharRNN(keras.Model):
             new_states.append(list(state))
         return self.output_layer(x), new_states
 
-    def generate(self, prime, steps, temperature=1.0, top_k=0, greedy=False, seed=(0, 0), prime_mask=None):
+    def generate(self, prime: tf.Tensor, steps: int | tf.Tensor, temperature: float | tf.Tensor = 1.0,
+                 top_k: int | tf.Tensor = 0, greedy: bool | tf.Tensor = False, seed: Sequence[int] | tf.Tensor = (0, 0),
+                 prime_mask: tf.Tensor | None = None) -> tf.Tensor:
         """Continue `prime` [B, P] int ids (P >= 1) by `steps` characters in one tf.while_loop
         (wrap the caller in tf.function). The LSTM states after the prime are carried from step
         to step. prime_mask: optional bool [B, P] for primes of different lengths, left-padded
@@ -128,7 +136,7 @@ class CharRNN(keras.Model):
         return tf.reshape(tf.transpose(out.stack()), [batch, steps])
 
 
-def text_nll(model: "CharRNN", ids, num_streams: int = 64, chunk_length: int = 100,
+def text_nll(model: "CharRNN", ids: ArrayLike, num_streams: int = 64, chunk_length: int = 100,
              carry_state: bool = True) -> tuple[float, int]:
     """Mean negative log-likelihood in nats per character of a text `ids` [n] int.
 

@@ -12,7 +12,7 @@ import tensorflow as tf
 
 from char_rnn.config import CharRNNConfig
 from char_rnn.export import export_saved_model
-from char_rnn.model import build_model
+from char_rnn.model import CharRNN, build_model
 from data_utils.files import save_text
 from data_utils.text import Vocabulary
 from run_utils import checks
@@ -24,7 +24,7 @@ DEFAULT_NUM_SAMPLES = 1
 DEFAULT_STEPS = 1000
 
 
-def load_trained_with_vocabulary(run_dir):
+def load_trained_with_vocabulary(run_dir: str) -> tuple[CharRNNConfig, Vocabulary, CharRNN]:
     """(config, vocabulary, model with the best weights) of a finished, running or shipped run."""
     config, model = load_trained(run_dir, CharRNNConfig, build_model)
     return config, Vocabulary.load(os.path.join(run_dir, VOCAB_FILE)), model
@@ -34,12 +34,13 @@ class Sampler:
     """Batched sampling of one trained model in a single compiled tf.function (one trace per
     prime steps at most; all other arguments are tensors)."""
 
-    def __init__(self, model, vocabulary):
+    def __init__(self, model: CharRNN, vocabulary: Vocabulary):
         self.model = model
         self.vocabulary = vocabulary
         self._generate = tf.function(model.generate, reduce_retracing=True)
 
-    def sample(self, prime, steps, num_samples=1, temperature=1.0, top_k=0, greedy=False, seed=0):
+    def sample(self, prime: str, steps: int, num_samples: int = 1, temperature: float = 1.0, top_k: int = 0,
+               greedy: bool = False, seed: int = 0) -> list[str]:
         """num_samples strings, each the prime followed by `steps` generated characters.
         Raises UnknownCharacterError if the prime has characters outside the vocabulary."""
         if not prime:
@@ -59,7 +60,7 @@ class Sampler:
         return [prime + self.vocabulary.decode(row) for row in out.numpy()]
 
 
-def main(flags):
+def main(flags) -> None:
     run_dir = run_for_sampling("char_rnn", flags.run_dir)
     config, vocabulary, model = load_trained_with_vocabulary(run_dir)
     if flags.export_dir:

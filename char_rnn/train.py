@@ -8,10 +8,12 @@ import os
 import time
 
 import keras
+import numpy as np
+import tensorflow as tf
 
 from char_rnn.config import CharRNNConfig
 from char_rnn.export import export_saved_model
-from char_rnn.model import LN2, build_model, text_nll
+from char_rnn.model import LN2, CharRNN, build_model, text_nll
 from data_utils import text_corpus
 from data_utils.files import save_json
 from data_utils.text import Vocabulary
@@ -32,23 +34,23 @@ class Throughput(keras.callbacks.Callback):
     """Prints training characters per second of each round, timed from the end of its first
     step (so tracing, validation and checkpointing are left out)."""
 
-    def __init__(self, chars_per_step):
+    def __init__(self, chars_per_step: int):
         super().__init__()
         self.chars_per_step = chars_per_step
         self.seconds = 0.0
         self.steps = 0
 
-    def on_epoch_begin(self, epoch, logs=None):
+    def on_epoch_begin(self, epoch: int, logs: dict | None = None) -> None:
         self._start, self._round_steps = None, 0
 
-    def on_train_batch_end(self, batch, logs=None):
+    def on_train_batch_end(self, batch: int, logs: dict | None = None) -> None:
         now = time.perf_counter()
         if self._start is None:
             self._start = now
         else:
             self._last, self._round_steps = now, self._round_steps + 1
 
-    def on_epoch_end(self, epoch, logs=None):
+    def on_epoch_end(self, epoch: int, logs: dict | None = None) -> None:
         if self._round_steps:
             seconds = self._last - self._start
             self.seconds += seconds
@@ -57,7 +59,7 @@ class Throughput(keras.callbacks.Callback):
                   f"{self.steps * self.chars_per_step / self.seconds:.0f} chars/s overall", flush=True)
 
 
-def prepare(flags):
+def prepare(flags) -> tuple[CharRNNConfig, Vocabulary, np.ndarray, np.ndarray, str, str]:
     """Resolve config, text and vocabulary before anything is written.
     Returns (config, vocabulary, train_ids, valid_ids, run_dir, data_path)."""
     if not flags.data_dir and not flags.log_root:
@@ -83,7 +85,7 @@ def prepare(flags):
     return config, vocabulary, train_ids, valid_ids, run_dir, data_path
 
 
-def validation_figures(model, valid_ids, config):
+def validation_figures(model: CharRNN, valid_ids: np.ndarray, config: CharRNNConfig) -> dict[str, float | int]:
     """Both validation figures of a model: state carried across windows (the one reported, and
     the one best weights are chosen by) and every window from a zero state."""
     carried, count = text_nll(model, valid_ids, config.batch_size, config.seq_length)
@@ -92,14 +94,15 @@ def validation_figures(model, valid_ids, config):
             "nats_per_char_windows": windows, "bits_per_char_windows": windows / LN2}
 
 
-def main(flags):
+def main(flags) -> None:
     config, vocabulary, train_ids, valid_ids, run_dir, data_path = prepare(flags)
     check_resume(run_dir, flags.resume)
     with training_session(run_dir, flags) as (strategy, chief, seed):
         train(flags, config, vocabulary, train_ids, valid_ids, run_dir, data_path, strategy, chief, seed)
 
 
-def train(flags, config, vocabulary, train_ids, valid_ids, run_dir, data_path, strategy, chief, seed):
+def train(flags, config: CharRNNConfig, vocabulary: Vocabulary, train_ids: np.ndarray, valid_ids: np.ndarray,
+          run_dir: str, data_path: str, strategy: tf.distribute.Strategy, chief: bool, seed: int | None) -> None:
     if chief:
         save_config(config, os.path.join(run_dir, CONFIG_NAME))
         vocabulary.save(os.path.join(run_dir, VOCAB_FILE))

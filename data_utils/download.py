@@ -9,6 +9,8 @@ import os
 import sys
 import urllib.error
 import urllib.request
+from collections.abc import Callable
+from typing import TextIO
 
 from data_utils.files import atomic_path
 from data_utils.progress import Progress
@@ -20,12 +22,13 @@ class DownloadError(RuntimeError):
     """A download failed; the message names the URL and how to get the file by hand."""
 
 
-def manual_fix(url, dest):
+def manual_fix(url: str, dest: str) -> str:
     return (f"Download it yourself (for example `curl -L -o '{dest}' '{url}'` or with a browser) "
             f"and put it at {dest}.")
 
 
-def download(url, dest, verify=None, progress=True, timeout=60.0):
+def download(url: str, dest: str, verify: Callable[[str], object] | None = None,
+             progress: bool | TextIO | None = True, timeout: float = 60.0) -> str:
     """Fetch url into the file dest (its folder is created); returns dest.
 
     verify: optional function(path) raising ValueError when the fetched file is unusable (checked

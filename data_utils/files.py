@@ -10,10 +10,12 @@ import json
 import os
 import shutil
 import tempfile
+from collections.abc import Iterator
+from typing import IO
 
 
 @contextlib.contextmanager
-def atomic_path(path, suffix: str = ""):
+def atomic_path(path: str | os.PathLike, suffix: str = "") -> Iterator[str]:
     """Yield a temporary path beside `path`; when the block ends without an exception it is renamed
     to `path`, otherwise removed. suffix: an extension the writer needs to see on the temporary
     name (e.g. ".h5" for Keras, ".npz" for numpy)."""
@@ -32,28 +34,28 @@ def atomic_path(path, suffix: str = ""):
 
 
 @contextlib.contextmanager
-def atomic_open(path, mode="w", encoding="utf-8"):
+def atomic_open(path: str | os.PathLike, mode: str = "w", encoding: str = "utf-8") -> Iterator[IO]:
     """open() for writing (mode "w" or "wb") through atomic_path."""
     with atomic_path(path) as tmp:
         with open(tmp, mode, encoding=None if "b" in mode else encoding) as f:
             yield f
 
 
-def save_json(value, path) -> None:
+def save_json(value: object, path: str | os.PathLike) -> None:
     """Write `value` as indented JSON, atomically."""
     with atomic_open(path) as f:
         json.dump(value, f, indent=2, sort_keys=True)
         f.write("\n")
 
 
-def save_text(text: str, path) -> None:
+def save_text(text: str, path: str | os.PathLike) -> None:
     """Write a UTF-8 text file, atomically."""
     with atomic_open(path) as f:
         f.write(text)
 
 
 @contextlib.contextmanager
-def atomic_dir(path):
+def atomic_dir(path: str | os.PathLike) -> Iterator[str]:
     """Yield a temporary folder beside `path` to fill; when the block succeeds it replaces `path`
     (an existing folder is moved aside first and deleted after the new one is in place), otherwise
     it is deleted. A kill never leaves a half-written folder at `path`."""

@@ -28,10 +28,16 @@ import os
 import re
 import sys
 import xml.etree.ElementTree as ET
+from collections.abc import Iterable, Sequence
+from typing import TYPE_CHECKING
 
 import numpy as np
+from numpy.typing import ArrayLike
 
 from data_utils.files import atomic_open
+
+if TYPE_CHECKING:
+    from data_utils.iam import Corpus
 
 # Median vertical extent (max y - min y) of an IAM-OnDB line, raw units (580 over 12,195 lines).
 IAM_LINE_HEIGHT = 580.0
@@ -61,16 +67,16 @@ class Style:
         self.strokes = strokes
 
     @property
-    def num_strokes(self):
+    def num_strokes(self) -> int:
         return int(self.strokes[:, 2].sum())
 
-    def save(self, path):
+    def save(self, path: str | os.PathLike) -> None:
         rows = [[float(f"{dx:.9g}"), float(f"{dy:.9g}"), int(eos)] for dx, dy, eos in self.strokes]
         with atomic_open(path) as f:
             json.dump({"text": self.text, "strokes": rows}, f, ensure_ascii=False)
 
     @classmethod
-    def load(cls, path):
+    def load(cls, path: str | os.PathLike) -> "Style":
         """Read a style file written by save(); errors say what is wrong with the file."""
         if not os.path.isfile(path):
             raise FileNotFoundError(f"No style file at {path}. Make one with "
@@ -100,7 +106,7 @@ class Style:
 # From the corpus
 
 
-def style_from_iam(corpus, line_id):
+def style_from_iam(corpus: "Corpus", line_id: str) -> Style:
     """The style of one IAM-OnDB line of a data_utils.iam.Corpus, e.g. 'a01-000u-01'."""
     i = corpus.index(line_id)
     if not corpus.text_ok[i]:
@@ -124,7 +130,8 @@ def _resample(points, step):
     return np.stack([np.interp(at, cum, points[:, 0]), np.interp(at, cum, points[:, 1])], axis=1)
 
 
-def style_from_polylines(polylines, text, y_down=True, target_height=IAM_LINE_HEIGHT, step=IAM_POINT_STEP):
+def style_from_polylines(polylines: Iterable[ArrayLike], text: str, y_down: bool = True,
+                         target_height: float | None = IAM_LINE_HEIGHT, step: float | None = IAM_POINT_STEP) -> Style:
     """Strokes given as absolute points -> Style.
 
     polylines: list of [n_i, 2] absolute (x, y), one per stroke; y_down: y grows downwards (SVG,
@@ -160,7 +167,9 @@ def style_from_polylines(polylines, text, y_down=True, target_height=IAM_LINE_HE
     return Style(strokes=rows, text=text)
 
 
-def style_from_json_strokes(path_or_list, text, y_down=True, target_height=IAM_LINE_HEIGHT, step=IAM_POINT_STEP):
+def style_from_json_strokes(path_or_list: str | os.PathLike | list, text: str, y_down: bool = True,
+                            target_height: float | None = IAM_LINE_HEIGHT,
+                            step: float | None = IAM_POINT_STEP) -> Style:
     """A JSON list of strokes, each a list of absolute [x, y] points (extra values per point,
     e.g. time, are ignored), from a file path or an already loaded list -> Style.
     y_down: the points use screen coordinates (y grows downwards), as canvases and SVG do."""
@@ -206,7 +215,7 @@ def _bezier(points, n=_CURVE_SAMPLES):
     return pts[:, 0]
 
 
-def parse_path_data(d):
+def parse_path_data(d: str) -> list[np.ndarray]:
     """SVG path data ('M 10 10 L 20 10 c ...') -> list of [n, 2] absolute polylines, one per
     sub-path. M/L/H/V/C/S/Q/T/Z in absolute and relative form; curves sampled at a few points;
     arcs (A) approximated by a straight segment to their end point."""
@@ -333,7 +342,8 @@ def _svg_polylines(element, matrix, out):
         _svg_polylines(child, matrix, out)
 
 
-def style_from_svg(svg, text, target_height=IAM_LINE_HEIGHT, step=IAM_POINT_STEP):
+def style_from_svg(svg: str | os.PathLike, text: str, target_height: float | None = IAM_LINE_HEIGHT,
+                   step: float | None = IAM_POINT_STEP) -> Style:
     """An SVG drawing -> Style. svg: a file path, an SVG document string, or bare path data
     ('M 0 0 L 10 5 ...'). Every sub-path (each M) of each <path>, and each <polyline>,
     <polygon>, <line>, is one stroke, in document order; transforms are applied; SVG's y axis
@@ -364,7 +374,7 @@ def style_from_svg(svg, text, target_height=IAM_LINE_HEIGHT, step=IAM_POINT_STEP
 # CLI
 
 
-def main(argv=None):
+def main(argv: Sequence[str] | None = None) -> None:
     parser = argparse.ArgumentParser(
         prog="python -m data_utils.handwriting_style",
         description="Make a handwriting style file (priming strokes + their text) for synthesis.")

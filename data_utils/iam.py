@@ -89,10 +89,10 @@ class Corpus:
         return len(self.line_ids)
 
     @property
-    def num_points(self):
+    def num_points(self) -> int:
         return int(sum(len(s) for s in self.strokes))
 
-    def index(self, line_id):
+    def index(self, line_id: str) -> int:
         """Position of `line_id` in the corpus; KeyError with a hint when absent."""
         try:
             return self.line_ids.index(line_id)
@@ -102,7 +102,7 @@ class Corpus:
             raise KeyError(f"No line '{line_id}' in the corpus ({len(self)} lines).{hint}") from None
 
 
-def form_of(line_id):
+def form_of(line_id: str) -> str:
     """'a01-000u-01' -> 'a01-000u'."""
     return line_id.rsplit("-", 1)[0]
 
@@ -415,7 +415,7 @@ def _read_split_lists(folders, required):
     return None, None
 
 
-def fallback_list(form):
+def fallback_list(form: str) -> str:
     """Deterministic split of a form when no task lists are given: a hash of the form id puts
     ~80% of forms in 'trainset', ~10% in 'testset_v' and ~10% in 'testset_f' (list names,
     mapped to split names by the scheme)."""
@@ -443,7 +443,9 @@ def _assign_splits(line_ids, lists, npz_split, scheme):
 # Loading
 
 
-def load_corpus(data_dir, cache_dir=None, splits_dir=None, progress=True, split_scheme="official"):
+def load_corpus(data_dir: str | os.PathLike, cache_dir: str | os.PathLike | None = None,
+                splits_dir: str | os.PathLike | None = None, progress: bool = True,
+                split_scheme: str = "official") -> Corpus:
     """Load IAM-OnDB as a Corpus (see the module docstring for the accepted layouts).
 
     data_dir: raw tree root, folder of archives, or iamondb_lines.npz (file or its folder).

@@ -3,10 +3,18 @@ synthesis alphabet, and the tf.data pipeline of padded (optionally length-bucket
 The corpus itself (parsing, cache, splits) is data_utils.iam."""
 import dataclasses
 import sys
+from collections.abc import Iterable, Sequence
+from typing import TYPE_CHECKING
 
 import numpy as np
+from numpy.typing import ArrayLike
 
 from data_utils.text import UnknownCharacterError, Vocabulary
+
+if TYPE_CHECKING:
+    import tensorflow as tf
+
+    from data_utils.iam import Corpus
 
 
 @dataclasses.dataclass
@@ -25,15 +33,15 @@ class OffsetStats:
         self.std = np.asarray(self.std, dtype=np.float32).reshape(2)
         self.clip = float(self.clip)
 
-    def to_dict(self):
+    def to_dict(self) -> dict[str, list[float] | float]:
         return {"mean": [float(v) for v in self.mean], "std": [float(v) for v in self.std], "clip": self.clip}
 
     @classmethod
-    def from_dict(cls, d):
+    def from_dict(cls, d: dict) -> "OffsetStats":
         return cls(mean=d["mean"], std=d["std"], clip=d["clip"])
 
 
-def compute_offset_stats(strokes_list, clip_std=20.0):
+def compute_offset_stats(strokes_list: Iterable[ArrayLike], clip_std: float = 20.0) -> OffsetStats:
     """Mean and std of (dx, dy) over every row but the first of each line (the first row is the
     (0, 0) anchor, not a real offset). clip_std: normalised offsets are later clipped to
     [-clip_std, clip_std]; 20 clips ~0.01% of IAM-OnDB's offsets (sensor glitches and the long
@@ -48,7 +56,7 @@ def compute_offset_stats(strokes_list, clip_std=20.0):
     return OffsetStats(mean=rows.mean(axis=0), std=std, clip=clip_std)
 
 
-def normalize(strokes, stats):
+def normalize(strokes: ArrayLike, stats: OffsetStats) -> np.ndarray:
     """Raw offsets [..., 3] -> float32 [..., 3]: (dx, dy) standardised with `stats` and clipped
     to +-stats.clip; eos unchanged. Works on one line [n, 3] or a batch [B, T, 3] (numpy)."""
     out = np.array(strokes, dtype=np.float32, copy=True)
@@ -56,7 +64,7 @@ def normalize(strokes, stats):
     return out
 
 
-def denormalize(strokes, stats):
+def denormalize(strokes: ArrayLike, stats: OffsetStats) -> np.ndarray:
     """Inverse of normalize (except for clipped values): float32 [..., 3] back in raw units."""
     out = np.array(strokes, dtype=np.float32, copy=True)
     out[..., 0:2] = out[..., 0:2] * stats.std + stats.mean
@@ -67,7 +75,7 @@ def denormalize(strokes, stats):
 # Alphabet and tf.data
 
 
-def alphabet_from_texts(texts):
+def alphabet_from_texts(texts: Iterable[str]) -> Vocabulary:
     """The synthesis alphabet: a Vocabulary of the sorted distinct characters of `texts` ('' are
     skipped). Use every usable transcription of the corpus, `alphabet_from_texts(corpus.texts)`:
     IAM-OnDB's validation lines hold characters ('*', 'X', ']') that its training lines lack, and
@@ -79,8 +87,10 @@ def alphabet_from_texts(texts):
     return Vocabulary.from_text(texts)
 
 
-def make_dataset(corpus, split, batch_size, stats, vocabulary=None, max_points=None, shuffle=True,
-                 repeat=True, bucket_boundaries=None, seed=None, pad_multiple=None):
+def make_dataset(corpus: "Corpus", split: str, batch_size: int, stats: OffsetStats,
+                 vocabulary: Vocabulary | None = None, max_points: int | None = None, shuffle: bool = True,
+                 repeat: bool = True, bucket_boundaries: Sequence[int] | None = None, seed: int | None = None,
+                 pad_multiple: tuple[int, int] | None = None) -> "tf.data.Dataset":
     """A tf.data pipeline of padded batches of whole lines of `split`.
 
     Each element is a dict:
@@ -171,13 +181,13 @@ def make_dataset(corpus, split, batch_size, stats, vocabulary=None, max_points=N
     return ds.prefetch(tf.data.AUTOTUNE)
 
 
-def bucket_bounds(longest, width):
+def bucket_bounds(longest: int, width: int) -> list[int]:
     """Bucket boundaries width, 2 width, ... up to the first multiple of width above `longest`."""
     top = (longest + 1 + width - 1) // width * width
     return list(range(width, top + 1, width))
 
 
-def pad_to_multiple(batch, points, characters):
+def pad_to_multiple(batch: "dict[str, tf.Tensor]", points: int, characters: int) -> "dict[str, tf.Tensor]":
     """Pad a batch dict's time axis to a multiple of `points` and its text axis to a multiple of
     `characters` (with zeros: the masks mark the padding)."""
     import tensorflow as tf

@@ -9,9 +9,10 @@ terminal, a new line every few seconds in a log file, nothing when disabled.
 """
 import sys
 import time
+from typing import TextIO
 
 
-def human_size(n):
+def human_size(n: float) -> str:
     """Bytes -> '12.3 MB'."""
     for unit in ("B", "KB", "MB", "GB"):
         if n < 1024 or unit == "GB":
@@ -24,7 +25,8 @@ class Progress:
     amounts as sizes with a rate, anything else is a noun after the count ("files").
     stream: where to write (default: sys.stderr at the time); enabled=False: silent."""
 
-    def __init__(self, label, total=None, unit="", stream=None, enabled=True):
+    def __init__(self, label: str, total: int | None = None, unit: str = "", stream: TextIO | None = None,
+                 enabled: bool = True):
         self.label, self.total, self.unit = label, total, unit
         self.stream = (stream or sys.stderr) if enabled else None
         self.tty = self.stream is not None and getattr(self.stream, "isatty", lambda: False)()
@@ -32,18 +34,18 @@ class Progress:
         self.done = 0
         self.start = self.last = time.monotonic()
 
-    def advance(self, amount=1, fraction=None):
+    def advance(self, amount: int = 1, fraction: float | None = None) -> None:
         """Count `amount` more done; fraction: how far along when total is unknown (e.g. bytes read)."""
         self.update(self.done + amount, fraction)
 
-    def update(self, done, fraction=None):
+    def update(self, done: int, fraction: float | None = None) -> None:
         self.done = done
         now = time.monotonic()
         if self.stream is not None and now - self.last >= self.every:
             self.last = now
             self._show(fraction)
 
-    def close(self, fraction=None):
+    def close(self, fraction: float | None = None) -> None:
         if self.stream is not None:
             self._show(fraction if fraction is not None or self.total else 1.0, final=True)
 

@@ -20,13 +20,19 @@ import sys
 import urllib.parse
 import zipfile
 import zlib
+from collections.abc import Sequence
+from typing import TYPE_CHECKING, TextIO
 
 import numpy as np
+from numpy.typing import ArrayLike
 
 from data_utils import strokes as S
 from data_utils.download import DownloadError, download
 from data_utils.files import atomic_open
 from data_utils.strokes import normalize, to_big_strokes, to_normal_strokes  # noqa: F401 (public API)
+
+if TYPE_CHECKING:
+    import tensorflow as tf
 
 SPLITS = ("train", "valid", "test")
 LIMIT = 1000  # |dx|, |dy| are clipped to this, as the original DataLoader(limit=1000)
@@ -115,7 +121,7 @@ def _as_drawings(array, path, split):
     return drawings
 
 
-def load_npz(path):
+def load_npz(path: str | os.PathLike) -> dict[str, list[np.ndarray]]:
     """Read and validate a sketch-rnn .npz -> {"train", "valid", "test": lists of [n, 3] arrays}.
 
     ValueError (naming the file, the split and the drawing index) for: a file that is not a zip / is
@@ -151,7 +157,8 @@ def _object_array(drawings):
     return out
 
 
-def write_npz(path, train, valid, test):
+def write_npz(path: str | os.PathLike, train: Sequence[ArrayLike], valid: Sequence[ArrayLike],
+              test: Sequence[ArrayLike]) -> str | os.PathLike:
     """Write a sketch-rnn .npz (atomically) that load_npz and the original loader read.
 
     Each split is a list of stroke-3 arrays [n, 3]; they are stored as int16 when every value is an
@@ -193,7 +200,8 @@ class SketchData:
     dropped: dict
 
 
-def load_sketch_data(paths, max_seq_len=250, limit=LIMIT):
+def load_sketch_data(paths: str | os.PathLike | Sequence[str | os.PathLike], max_seq_len: int = 250,
+                     limit: float = LIMIT) -> SketchData:
     """Load, validate and combine sketch-rnn .npz files (the original's data_set list) -> SketchData.
 
     Splits are concatenated in the order of paths. As the original DataLoader.preprocess, drawings
@@ -224,7 +232,7 @@ def load_sketch_data(paths, max_seq_len=250, limit=LIMIT):
                       [str(p) for p in paths], dropped)
 
 
-def dataset_url(name, base_url=None):
+def dataset_url(name: str, base_url: str | None = None) -> str:
     """Download URL of data set `name` (a file stem): base_url, else $SKETCH_RNN_DATA_URL, holding
     <name>.npz files; else the sketch-rnn-datasets repository for its sets, else QuickDraw."""
     base = base_url or os.environ.get(URL_ENV)
@@ -235,7 +243,8 @@ def dataset_url(name, base_url=None):
     return f"{QUICKDRAW_URL}/{urllib.parse.quote(name)}.npz"
 
 
-def resolve_dataset(name, data_dir="data", base_url=None, progress=True):
+def resolve_dataset(name: str, data_dir: str = "data", base_url: str | None = None,
+                    progress: bool | TextIO | None = True) -> str:
     """Path of data set `name` (e.g. "cat", "The Eiffel Tower", "aaron_sheep", "cat.full"):
     <data_dir>/<name>.npz if present, else downloaded there first (see dataset_url).
 
@@ -270,7 +279,7 @@ def resolve_dataset(name, data_dir="data", base_url=None, progress=True):
 
 # ----------------------------------------------------------------------------- tf.data
 
-def sort_by_length(drawings):
+def sort_by_length(drawings: Sequence[np.ndarray]) -> list[np.ndarray]:
     """Drawings ordered by length, as the original DataLoader.preprocess orders every split
     (np.argsort of the lengths). Evaluation batches taken in this order without a remainder
     (make_dataset(..., shuffle=False, repeat=False)) are exactly the original's
@@ -279,8 +288,9 @@ def sort_by_length(drawings):
     return [drawings[i] for i in order]
 
 
-def make_dataset(drawings, max_seq_len, batch_size, random_scale_factor=0.0, augment_stroke_prob=0.0,
-                 shuffle=True, repeat=True, seed=None, bucket_width=0):
+def make_dataset(drawings: Sequence[ArrayLike], max_seq_len: int, batch_size: int, random_scale_factor: float = 0.0,
+                 augment_stroke_prob: float = 0.0, shuffle: bool = True, repeat: bool = True, seed: int | None = None,
+                 bucket_width: int = 0) -> "tf.data.Dataset":
     """tf.data.Dataset of batches {"strokes": float32 [B, max_seq_len + 1, 5], "seq_len": int32 [B]}.
 
     drawings: list of float32 [n, 3] stroke-3 (already normalised), n <= max_seq_len. Each batch is
@@ -349,7 +359,8 @@ def make_dataset(drawings, max_seq_len, batch_size, random_scale_factor=0.0, aug
 
 
 # The same conversions in TensorFlow, for compiled samplers and SavedModel signatures.
-def stroke3_to_stroke5_tensor(strokes, lengths, scale_factor):
+def stroke3_to_stroke5_tensor(strokes: "tf.Tensor", lengths: "tf.Tensor",
+                              scale_factor: "float | tf.Tensor") -> "tf.Tensor":
     """[B, T, 3] stroke-3 in data units -> [B, T + 1, 5] normalised stroke-5 with start token."""
     import tensorflow as tf
 
@@ -363,7 +374,8 @@ def stroke3_to_stroke5_tensor(strokes, lengths, scale_factor):
     return tf.concat([start, body], axis=1)
 
 
-def stroke5_to_stroke3_tensor(strokes5, lengths, scale_factor):
+def stroke5_to_stroke3_tensor(strokes5: "tf.Tensor", lengths: "tf.Tensor",
+                              scale_factor: "float | tf.Tensor") -> "tf.Tensor":
     """[B, N, 5] normalised stroke-5 -> [B, N, 3] stroke-3 in data units, zero after lengths."""
     import tensorflow as tf
 
@@ -375,7 +387,7 @@ def stroke5_to_stroke3_tensor(strokes5, lengths, scale_factor):
 
 # ----------------------------------------------------------------------------- making data sets
 
-def ndjson_to_strokes(drawing, epsilon=None):
+def ndjson_to_strokes(drawing: Sequence[Sequence[Sequence[float]]], epsilon: float | None = None) -> np.ndarray:
     """A QuickDraw ndjson "drawing" (list of strokes [[x...], [y...]] or [[x...], [y...], [t...]]) ->
     stroke-3 float32 [n, 3] with integer offsets. epsilon: RDP-simplify every stroke first (the
     sketch-rnn QuickDraw sets used 2.0). Absolute points are rounded before differencing, so the
@@ -391,7 +403,8 @@ def ndjson_to_strokes(drawing, epsilon=None):
     return S.lines_to_strokes(lines)
 
 
-def read_ndjson(path, epsilon=None, max_drawings=None, recognized_only=False):
+def read_ndjson(path: str | os.PathLike, epsilon: float | None = None, max_drawings: int | None = None,
+                recognized_only: bool = False) -> list[np.ndarray]:
     """QuickDraw ndjson file (raw or simplified) -> list of stroke-3 drawings (empty ones skipped)."""
     out = []
     with open(path, encoding="utf-8") as f:
@@ -412,7 +425,8 @@ def read_ndjson(path, epsilon=None, max_drawings=None, recognized_only=False):
     return out
 
 
-def split_drawings(drawings, valid_fraction, test_fraction, seed=0):
+def split_drawings(drawings: Sequence[np.ndarray], valid_fraction: float, test_fraction: float,
+                   seed: int = 0) -> tuple[list[np.ndarray], list[np.ndarray], list[np.ndarray]]:
     """Deterministic shuffle (numpy seed) and split -> (train, valid, test) lists."""
     order = np.random.default_rng(seed).permutation(len(drawings))
     n_valid = int(round(len(drawings) * valid_fraction))
@@ -421,8 +435,9 @@ def split_drawings(drawings, valid_fraction, test_fraction, seed=0):
     return pick[n_valid + n_test:], pick[:n_valid], pick[n_valid:n_valid + n_test]
 
 
-def make_npz_from_ndjson(ndjson, out, epsilon=2.0, max_drawings=None, valid_fraction=1 / 30,
-                         test_fraction=1 / 30, seed=0, recognized_only=False):
+def make_npz_from_ndjson(ndjson: str | os.PathLike, out: str | os.PathLike, epsilon: float = 2.0,
+                         max_drawings: int | None = None, valid_fraction: float = 1 / 30,
+                         test_fraction: float = 1 / 30, seed: int = 0, recognized_only: bool = False) -> dict[str, int]:
     """ndjson -> sketch-rnn .npz; returns {"train", "valid", "test": counts}. The default split fractions
     are those of the QuickDraw sketch-rnn sets (70000 / 2500 / 2500)."""
     drawings = read_ndjson(ndjson, epsilon, max_drawings, recognized_only)
@@ -433,7 +448,7 @@ def make_npz_from_ndjson(ndjson, out, epsilon=2.0, max_drawings=None, valid_frac
     return {"train": len(train), "valid": len(valid), "test": len(test)}
 
 
-def describe(path, max_seq_len=250):
+def describe(path: str | os.PathLike, max_seq_len: int = 250) -> str:
     """Text summary of a .npz: drawings per split, lengths, scale factor."""
     data = load_sketch_data([path], max_seq_len)
     lines = [f"{path}"]
@@ -446,7 +461,7 @@ def describe(path, max_seq_len=250):
     return "\n".join(lines)
 
 
-def main(argv=None):
+def main(argv: Sequence[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m data_utils.sketch_data",
                                      description="Make, inspect and download sketch-rnn .npz data sets.")
     sub = parser.add_subparsers(dest="command", required=True)

@@ -10,7 +10,10 @@ Formats (one drawing each):
 
 y grows downwards (screen coordinates), as in QuickDraw.
 """
+from collections.abc import Iterable, Sequence
+
 import numpy as np
+from numpy.typing import ArrayLike
 
 END_TOKEN = np.array([0, 0, 0, 0, 1], np.float32)    # stroke-5 padding / end of drawing
 START_TOKEN = np.array([0, 0, 1, 0, 0], np.float32)  # S_0 of the paper, prepended to every batch row
@@ -18,7 +21,7 @@ START_TOKEN = np.array([0, 0, 1, 0, 0], np.float32)  # S_0 of the paper, prepend
 
 # ----------------------------------------------------------------------------- stroke-3 <-> stroke-5
 
-def to_big_strokes(strokes, max_len):
+def to_big_strokes(strokes: np.ndarray, max_len: int) -> np.ndarray:
     """stroke-3 [n, 3] -> stroke-5 [max_len, 5] padded with (0, 0, 0, 0, 1); no start token (as the original)."""
     n = len(strokes)
     if n > max_len:
@@ -31,7 +34,7 @@ def to_big_strokes(strokes, max_len):
     return out
 
 
-def to_normal_strokes(big_strokes):
+def to_normal_strokes(big_strokes: ArrayLike) -> np.ndarray:
     """stroke-5 [N, 5] -> stroke-3 [n, 3], cut before the first end-of-drawing row (p3 > 0).
 
     As the original: when row 0 is an end row or no end row exists, all N rows are kept; the pen_lifted
@@ -46,7 +49,7 @@ def to_normal_strokes(big_strokes):
     return out
 
 
-def pad_batch(drawings, max_len):
+def pad_batch(drawings: Sequence[np.ndarray], max_len: int) -> tuple[np.ndarray, np.ndarray]:
     """List of B stroke-3 drawings -> (strokes [B, max_len + 1, 5] float32, seq_len [B] int32).
 
     Row 0 of every drawing is the start token (0, 0, 1, 0, 0); rows 1..n hold the drawing in stroke-5;
@@ -68,7 +71,7 @@ def pad_batch(drawings, max_len):
 
 # ----------------------------------------------------------------------------- stroke-3 <-> polylines
 
-def strokes_to_lines(strokes):
+def strokes_to_lines(strokes: ArrayLike) -> list[np.ndarray]:
     """stroke-3 [n, 3] -> list of absolute polylines [k, 2] (one per stroke).
 
     Unlike the original, a trailing stroke whose last point is not pen-lifted (as in a sample cut at
@@ -85,7 +88,7 @@ def strokes_to_lines(strokes):
     return [xy[s:e] for s, e in zip(starts, ends)]
 
 
-def lines_to_strokes(lines):
+def lines_to_strokes(lines: Iterable[ArrayLike]) -> np.ndarray:
     """List of absolute polylines [k, 2] -> stroke-3 [n, 3] (pen lifted at each polyline's last point).
 
     The first offset is measured from the origin, as the original. Empty polylines are skipped.
@@ -100,7 +103,7 @@ def lines_to_strokes(lines):
     return np.column_stack([offsets, pen]).astype(np.float32)
 
 
-def bounds(strokes):
+def bounds(strokes: ArrayLike) -> tuple[float, float, float, float]:
     """(min_x, max_x, min_y, max_y) of the absolute points of a stroke-3 drawing (the origin included,
     as the original get_bounds with factor 1)."""
     strokes = np.asarray(strokes, np.float64)
@@ -110,7 +113,7 @@ def bounds(strokes):
 
 # ----------------------------------------------------------------------------- normalisation
 
-def clip_offsets(strokes, limit=1000.0):
+def clip_offsets(strokes: ArrayLike, limit: float = 1000.0) -> np.ndarray:
     """float32 copy of a stroke-3 drawing with dx, dy clipped to [-limit, limit] (the original's 'removes
     large gaps from the data')."""
     out = np.array(strokes, np.float32)
@@ -118,7 +121,7 @@ def clip_offsets(strokes, limit=1000.0):
     return out
 
 
-def scale_factor(drawings):
+def scale_factor(drawings: Sequence[ArrayLike]) -> float:
     """The original calculate_normalizing_scale_factor: the standard deviation (numpy's, ddof=0) of all
     dx and dy values of the drawings taken together (mean not assumed zero)."""
     if not len(drawings):
@@ -130,7 +133,7 @@ def scale_factor(drawings):
     return std
 
 
-def normalize(drawings, scale):
+def normalize(drawings: Iterable[ArrayLike], scale: float) -> list[np.ndarray]:
     """New list of float32 drawings with dx, dy divided by scale (pen column unchanged)."""
     out = []
     for d in drawings:
@@ -142,7 +145,7 @@ def normalize(drawings, scale):
 
 # ----------------------------------------------------------------------------- augmentation
 
-def random_scale(strokes, factor, rng):
+def random_scale(strokes: ArrayLike, factor: float, rng: np.random.Generator) -> np.ndarray:
     """Stretch dx by x ~ U[1 - factor, 1 + factor] and dy by an independent y factor (the original
     DataLoader.random_scale). Returns a float32 copy."""
     sx, sy = 1.0 + (rng.random(2) - 0.5) * 2.0 * factor
@@ -185,7 +188,7 @@ def _merge(flat, drop):
     return out, keep
 
 
-def augment_strokes(strokes, prob, rng):
+def augment_strokes(strokes: ArrayLike, prob: float, rng: np.random.Generator) -> np.ndarray:
     """The original augment_strokes: merge away pen-down points with probability prob, never the first
     three points of a stroke nor a stroke's last point; shapes and stroke ends stay where they were.
     Returns float32 [m, 3], m <= n."""
@@ -198,7 +201,8 @@ def augment_strokes(strokes, prob, rng):
     return out
 
 
-def augment_batch(drawings, random_scale_factor, augment_stroke_prob, rng):
+def augment_batch(drawings: Sequence[np.ndarray], random_scale_factor: float, augment_stroke_prob: float,
+                  rng: np.random.Generator) -> list[np.ndarray]:
     """Vectorised augmentation of a list of stroke-3 drawings (what the original's _get_batch_from_indices
     does per drawing: random_scale, then augment_strokes). Returns a list of float32 drawings."""
     lengths = np.array([len(d) for d in drawings])
@@ -217,7 +221,7 @@ def augment_batch(drawings, random_scale_factor, augment_stroke_prob, rng):
 
 # ----------------------------------------------------------------------------- simplification
 
-def rdp(points, epsilon):
+def rdp(points: ArrayLike, epsilon: float) -> np.ndarray:
     """Ramer-Douglas-Peucker simplification of one polyline [k, 2] -> [m, 2] (m <= k, ends kept).
 
     A point is kept when it lies farther than epsilon from the line through the ends of the span being
@@ -249,7 +253,7 @@ def rdp(points, epsilon):
     return points[keep]
 
 
-def validate_drawing(strokes):
+def validate_drawing(strokes: ArrayLike) -> str | None:
     """None if strokes is a usable stroke-3 drawing, else a sentence saying what is wrong with it."""
     a = np.asarray(strokes)
     if a.dtype == object or not (np.issubdtype(a.dtype, np.number) or a.dtype == bool):

@@ -11,9 +11,13 @@ same. Each stroke becomes one <polyline>; y grows downwards as in QuickDraw.
 - save(dwg, path), save_grid(drawings, path, ...)  write files
 """
 import math
+import os
+from collections.abc import Sequence
+from typing import Any
 
 import numpy as np
 import svgwrite
+from numpy.typing import ArrayLike
 
 from data_utils.files import atomic_open
 from data_utils.strokes import strokes_to_lines
@@ -23,7 +27,8 @@ PALETTE = ["#1f77b4", "#ff7f0e", "#2ca02c", "#d62728", "#9467bd", "#8c564b", "#e
            "#bcbd22", "#17becf"]
 
 
-def fit_lines(lines, x, y, width, height, padding=0.0):
+def fit_lines(lines: Sequence[np.ndarray], x: float, y: float, width: float, height: float,
+              padding: float = 0.0) -> list[np.ndarray]:
     """Scale and translate absolute polylines so their bounding box is centred in the box (x, y, width,
     height) minus padding, keeping the aspect ratio. Returns new [k, 2] arrays."""
     if not lines:
@@ -43,8 +48,9 @@ def _points(line):
     return [(round(float(px), 2), round(float(py), 2)) for px, py in line]
 
 
-def drawing_group(dwg, strokes, x=0.0, y=0.0, width=100.0, height=100.0, color="black", color_strokes=False,
-                  stroke_width=1.5, padding=5.0):
+def drawing_group(dwg: svgwrite.Drawing, strokes: ArrayLike, x: float = 0.0, y: float = 0.0, width: float = 100.0,
+                  height: float = 100.0, color: str = "black", color_strokes: bool = False, stroke_width: float = 1.5,
+                  padding: float = 5.0) -> svgwrite.container.Group:
     """Add one drawing to dwg as a <g> of polylines fitted into the box; returns the group."""
     group = dwg.g(fill="none", stroke_linecap="round", stroke_linejoin="round", stroke_width=stroke_width)
     lines = strokes_to_lines(np.asarray(strokes, np.float64).reshape(-1, 3))
@@ -55,8 +61,10 @@ def drawing_group(dwg, strokes, x=0.0, y=0.0, width=100.0, height=100.0, color="
     return group
 
 
-def grid(drawings, cols=None, cell_size=120, captions=None, color="black", color_strokes=False,
-         stroke_width=1.5, padding=8.0, caption_size=11, background="white", filename="drawing.svg"):
+def grid(drawings: Sequence[ArrayLike], cols: int | None = None, cell_size: float = 120,
+         captions: Sequence[str] | None = None, color: str = "black", color_strokes: bool = False,
+         stroke_width: float = 1.5, padding: float = 8.0, caption_size: float = 11, background: str | None = "white",
+         filename: str = "drawing.svg") -> svgwrite.Drawing:
     """Drawings in a grid of ceil(n / cols) rows x cols cells (cols defaults to ceil(sqrt(n))), filled
     row by row, each fitted into a cell_size square; captions (a list of n strings, "" for none) are
     written under the cells."""
@@ -81,12 +89,13 @@ def grid(drawings, cols=None, cell_size=120, captions=None, color="black", color
     return dwg
 
 
-def draw(strokes, size=200, **style):
+def draw(strokes: ArrayLike, size: float = 200, **style: Any) -> svgwrite.Drawing:
     """One drawing fitted into a size x size picture (style: as grid)."""
     return grid([strokes], cols=1, cell_size=size, **style)
 
 
-def pairs(originals, reconstructions, captions=("original", "reconstruction"), **style):
+def pairs(originals: Sequence[ArrayLike], reconstructions: Sequence[ArrayLike],
+          captions: Sequence[str] | None = ("original", "reconstruction"), **style: Any) -> svgwrite.Drawing:
     """Two columns, one row per pair: originals[i] | reconstructions[i]."""
     if len(originals) != len(reconstructions):
         raise ValueError(f"{len(originals)} originals but {len(reconstructions)} reconstructions.")
@@ -95,19 +104,20 @@ def pairs(originals, reconstructions, captions=("original", "reconstruction"), *
     return grid(cells, cols=2, captions=labels, **style)
 
 
-def row(drawings, captions=None, **style):
+def row(drawings: Sequence[ArrayLike], captions: Sequence[str] | None = None, **style: Any) -> svgwrite.Drawing:
     """All drawings in one row (e.g. an interpolation between the first and the last)."""
     return grid(drawings, cols=max(1, len(drawings)), captions=captions, **style)
 
 
-def save(dwg, path):
+def save(dwg: svgwrite.Drawing, path: str | os.PathLike) -> str | os.PathLike:
     """Write an svgwrite.Drawing to path, atomically (folders created); returns path."""
     with atomic_open(path) as f:
         dwg.write(f)
     return path
 
 
-def save_grid(drawings, path, cols=None, **style):
+def save_grid(drawings: Sequence[ArrayLike], path: str | os.PathLike, cols: int | None = None,
+              **style: Any) -> str | os.PathLike:
     """grid(drawings, cols, **style) written to path; returns path."""
     return save(grid(drawings, cols=cols, **style), path)
 
@@ -118,7 +128,7 @@ def save_grid(drawings, path, cols=None, **style):
 # point of each stroke (data_utils.iam); they are flipped to the SVG's downward y when drawn.
 
 
-def handwriting_polylines(strokes):
+def handwriting_polylines(strokes: ArrayLike) -> list[np.ndarray]:
     """IAM offsets [n, 3] -> absolute polylines [k, 2] in screen coordinates (y down), one per
     stroke; the first point is the first row's offset from the origin."""
     s = np.asarray(strokes, np.float64).reshape(-1, 3)
@@ -141,8 +151,9 @@ def _add_polylines(dwg, parent, polylines, stroke_width, stroke_color):
     parent.add(group)
 
 
-def handwriting_page(lines, stroke_width=2.0, stroke_color="black", line_height=60.0, margin=20.0,
-                     background="white", filename="handwriting.svg"):
+def handwriting_page(lines: Sequence[ArrayLike | None], stroke_width: float = 2.0, stroke_color: str = "black",
+                     line_height: float = 60.0, margin: float = 20.0, background: str | None = "white",
+                     filename: str = "handwriting.svg") -> svgwrite.Drawing:
     """Lines of handwriting one below the other, left-aligned, all at one scale.
 
     lines: list of IAM offsets [n, 3] (one text line each; None or an empty array leaves a blank
@@ -172,7 +183,7 @@ def handwriting_page(lines, stroke_width=2.0, stroke_color="black", line_height=
     return dwg
 
 
-def save_handwriting(lines, path, **style):
+def save_handwriting(lines: Sequence[ArrayLike | None], path: str | os.PathLike, **style: Any) -> str | os.PathLike:
     """handwriting_page(lines, **style) written to path; returns path."""
     return save(handwriting_page(lines, **style), path)
 
@@ -205,8 +216,9 @@ def _label(dwg, text, x, y, size=11, anchor="start", **extra):
                      text_anchor=anchor, **extra))
 
 
-def window_plot(strokes, phi, text, width=800.0, trace_height=120.0, row_height=12.0, stroke_width=1.5,
-                stroke_color="black", filename="window.svg"):
+def window_plot(strokes: ArrayLike, phi: ArrayLike, text: str, width: float = 800.0, trace_height: float = 120.0,
+                row_height: float = 12.0, stroke_width: float = 1.5, stroke_color: str = "black",
+                filename: str = "window.svg") -> svgwrite.Drawing:
     """Graves (2013) Fig. 13: a synthesised line above its window weights phi(t, u), time t along
     the horizontal axis and the characters u of `text` down the vertical axis.
 
@@ -235,11 +247,13 @@ def window_plot(strokes, phi, text, width=800.0, trace_height=120.0, row_height=
     return dwg
 
 
-def save_window_plot(strokes, phi, text, path, **style):
+def save_window_plot(strokes: ArrayLike, phi: ArrayLike, text: str, path: str | os.PathLike,
+                     **style: Any) -> str | os.PathLike:
     return save(window_plot(strokes, phi, text, **style), path)
 
 
-def density_grid(centers, sigma, rho, weights, x, y, width, height, cell):
+def density_grid(centers: np.ndarray, sigma: np.ndarray, rho: np.ndarray, weights: np.ndarray, x: float, y: float,
+                 width: float, height: float, cell: float) -> np.ndarray:
     """Sum of bivariate normal densities on a grid of cell x cell pixels covering the box.
 
     centers, sigma [K, 2], rho [K], weights [K] in pixels (y down). Each normal is widened by
@@ -261,7 +275,7 @@ def density_grid(centers, sigma, rho, weights, x, y, width, height, cell):
     return total.reshape(len(gy), len(gx))
 
 
-def png_data_uri(alpha, rgb):
+def png_data_uri(alpha: np.ndarray, rgb: Sequence[int]) -> str:
     """alpha [rows, cols] in [0, 1] -> 'data:image/png;base64,...' of an RGBA image in one colour."""
     import base64
     import struct
@@ -281,9 +295,10 @@ def png_data_uri(alpha, rgb):
     return "data:image/png;base64," + base64.b64encode(png).decode("ascii")
 
 
-def density_plot(strokes, logits, mu, sigma, rho, eos_prob, width=800.0, trace_height=160.0,
-                 weights_height=100.0, eos_height=60.0, stroke_width=1.0, stroke_color="black",
-                 min_weight=0.01, cell=2.0, filename="density.svg"):
+def density_plot(strokes: ArrayLike, logits: ArrayLike, mu: ArrayLike, sigma: ArrayLike, rho: ArrayLike,
+                 eos_prob: ArrayLike, width: float = 800.0, trace_height: float = 160.0, weights_height: float = 100.0,
+                 eos_height: float = 60.0, stroke_width: float = 1.0, stroke_color: str = "black",
+                 min_weight: float = 0.01, cell: float = 2.0, filename: str = "density.svg") -> svgwrite.Drawing:
     """Graves (2013) Fig. 10: the mixture density output along a sample.
 
     Top: the sample over a heat map of the predicted densities of its pen positions: the
@@ -350,5 +365,6 @@ def density_plot(strokes, logits, mu, sigma, rho, eos_prob, width=800.0, trace_h
     return dwg
 
 
-def save_density_plot(strokes, logits, mu, sigma, rho, eos_prob, path, **style):
+def save_density_plot(strokes: ArrayLike, logits: ArrayLike, mu: ArrayLike, sigma: ArrayLike, rho: ArrayLike,
+                      eos_prob: ArrayLike, path: str | os.PathLike, **style: Any) -> str | os.PathLike:
     return save(density_plot(strokes, logits, mu, sigma, rho, eos_prob, **style), path)

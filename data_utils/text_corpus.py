@@ -8,13 +8,16 @@ import os
 
 import numpy as np
 import tensorflow as tf
+from numpy.typing import ArrayLike
+
+from data_utils.text import Vocabulary
 
 
 class CorpusError(ValueError):
     """A text file or folder that cannot be used as a training corpus."""
 
 
-def read_text_file(path):
+def read_text_file(path: str | os.PathLike) -> str:
     """The UTF-8 text of one file (a leading BOM dropped, CRLF line ends turned into LF).
 
     Raises CorpusError naming the file for an empty file, a binary file (NUL byte) or bytes
@@ -38,7 +41,7 @@ def read_text_file(path):
     return text.replace("\r\n", "\n")
 
 
-def list_text_files(path):
+def list_text_files(path: str) -> list[str]:
     """[path] for a file; for a folder every non-hidden file below it, in sorted path order."""
     if os.path.isfile(path):
         return [path]
@@ -53,7 +56,7 @@ def list_text_files(path):
     return files
 
 
-def load_corpus(path):
+def load_corpus(path: str) -> str:
     """The text of a file, or of all files of a folder joined in sorted order (a newline is
     added between files where one does not already end the previous file)."""
     texts = [read_text_file(p) for p in list_text_files(path)]
@@ -61,13 +64,13 @@ def load_corpus(path):
     return "".join(joined)
 
 
-def corpus_name(path):
+def corpus_name(path: str) -> str:
     """A run-directory name for a data path: the file name without extension, or the folder name."""
     base = os.path.basename(os.path.normpath(path))
     return os.path.splitext(base)[0] if os.path.isfile(path) else base
 
 
-def split_text(text, valid_fraction):
+def split_text(text: str, valid_fraction: float) -> tuple[str, str]:
     """Deterministic split: the first (1 - valid_fraction) of the characters train, the rest valid."""
     if not 0.0 <= valid_fraction < 1.0:
         raise ValueError(f"valid_fraction must be in [0, 1); got {valid_fraction}.")
@@ -75,14 +78,14 @@ def split_text(text, valid_fraction):
     return text[:cut], text[cut:]
 
 
-def encode_known(vocabulary, text):
+def encode_known(vocabulary: Vocabulary, text: str) -> tuple[np.ndarray, int]:
     """(ids [n] int32 of the characters of `text` that are in `vocabulary`, number dropped).
     Used for the validation split, which may hold characters the training split lacks."""
     keep = [c for c in text if c in vocabulary.index]
     return vocabulary.encode("".join(keep)), len(text) - len(keep)
 
 
-def train_dataset(ids, seq_length, batch_size, seed=None):
+def train_dataset(ids: ArrayLike, seq_length: int, batch_size: int, seed: int | None = None) -> tf.data.Dataset:
     """Infinite tf.data.Dataset of (inputs, targets), each [batch_size, seq_length] int32:
     windows of seq_length + 1 characters starting at uniformly random positions of `ids`,
     targets = inputs shifted by one character."""
@@ -103,7 +106,7 @@ def train_dataset(ids, seq_length, batch_size, seed=None):
     return randoms.batch(batch_size, drop_remainder=True).map(windows).prefetch(2)
 
 
-def eval_dataset(ids, seq_length, batch_size):
+def eval_dataset(ids: ArrayLike, seq_length: int, batch_size: int) -> tf.data.Dataset | None:
     """Finite dataset of consecutive non-overlapping windows (inputs, targets) [b, seq_length]
     covering `ids` once (a tail shorter than one window is left out); None if `ids` has fewer
     than seq_length + 1 characters."""

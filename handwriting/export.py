@@ -22,7 +22,7 @@ import dataclasses
 import numpy as np
 import tensorflow as tf
 
-from handwriting.model import MAX_POINTS_PER_CHAR
+from handwriting.model import MAX_POINTS_PER_CHAR, HandwritingNetwork
 from run_utils import checks
 from run_utils.export import ExportModule, write_saved_model
 
@@ -30,7 +30,7 @@ MAX_TEXT_CHARS = checks.MAX_STROKE_STEPS // MAX_POINTS_PER_CHAR  # a text's step
 
 
 class HandwritingModule(ExportModule):
-    def __init__(self, model):
+    def __init__(self, model: HandwritingNetwork):
         super().__init__(model)
         config = model.config
         self.mean = tf.constant(config.offset_stats["mean"], tf.float32)
@@ -42,16 +42,16 @@ class HandwritingModule(ExportModule):
                 tf.lookup.KeyValueTensorInitializer(codes, np.arange(len(codes), dtype=np.int64)), default_value=-1)
             self.alphabet = tf.constant("".join(config.chars))
 
-    def normalize(self, strokes):
+    def normalize(self, strokes: tf.Tensor) -> tf.Tensor:
         """Raw rows [..., 3] -> the network's normalised rows."""
         xy = tf.clip_by_value((strokes[..., :2] - self.mean) / self.std, -self.clip, self.clip)
         return tf.concat([xy, strokes[..., 2:]], axis=-1)
 
-    def denormalize(self, strokes, lengths):
+    def denormalize(self, strokes: tf.Tensor, lengths: tf.Tensor) -> tf.Tensor:
         valid = tf.sequence_mask(lengths, tf.shape(strokes)[1], dtype=tf.float32)[..., None]
         return tf.concat([strokes[..., :2] * self.std + self.mean, strokes[..., 2:]], axis=-1) * valid
 
-    def encode_text(self, text):
+    def encode_text(self, text: tf.Tensor) -> tuple[tf.Tensor, tf.Tensor]:
         """[B] strings -> (chars [B, U] int32, char_mask [B, U]); fails on unknown characters."""
         codes = tf.strings.unicode_decode(text, "UTF-8")
         ids = tf.ragged.map_flat_values(self.table.lookup, tf.cast(codes, tf.int64))
@@ -106,7 +106,7 @@ class HandwritingModule(ExportModule):
         return bias, checks.shaped(seed, "seed", 1, last=2)
 
 
-def export_saved_model(model, export_dir):
+def export_saved_model(model: HandwritingNetwork, export_dir: str) -> str:
     """Write the SavedModel (config.json under assets.extra/) and return export_dir."""
     module = HandwritingModule(model)
     if model.config.task == "synthesis":

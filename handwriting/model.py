@@ -24,9 +24,13 @@ backward pass (one large matmul for the recurrent weight gradient); the first la
 synthesis network runs with the window in a tf.while_loop with automatic differentiation and
 `clip_gradient` identity ops on its gates.
 """
+from collections.abc import Callable, Sequence
+from typing import Any
+
 import keras
 import numpy as np
 import tensorflow as tf
+import tensorflow_probability as tfp
 
 from handwriting.attention import SoftWindow, soft_window, window_finished
 from handwriting.config import HandwritingConfig
@@ -42,14 +46,16 @@ MAX_POINTS_PER_CHAR = 40  # synthesis step cap (IAM-OnDB averages ~22 points per
 
 
 @tf.custom_gradient
-def clip_gradient(x, limit):
+def clip_gradient(x: tf.Tensor,
+                  limit: tf.Tensor) -> tuple[tf.Tensor, Callable[[tf.Tensor], tuple[tf.Tensor, tf.Tensor]]]:
     """Identity in the forward pass; the incoming gradient is clipped to [-limit, limit]."""
     def grad(dy):
         return tf.clip_by_value(dy, -limit, limit), tf.zeros_like(limit)
     return tf.identity(x), grad
 
 
-def lstm_step(z, h, c, recurrent_kernel, peephole, clip=None):
+def lstm_step(z: tf.Tensor, h: tf.Tensor, c: tf.Tensor, recurrent_kernel: tf.Tensor | keras.Variable,
+              peephole: tf.Tensor | keras.Variable, clip: tf.Tensor | None = None) -> tuple[tf.Tensor, tf.Tensor]:
     """One LSTM step. z [B, 4u]: input part of the gate pre-activations (i, g, f, o) with bias;
     h, c [B, u]; recurrent_kernel [u, 4u]; peephole [3, u] (i, f, o). clip: None, or the bound of
     the gradient w.r.t. each gate pre-activation. Returns (h, c)."""
@@ -67,7 +73,8 @@ def lstm_step(z, h, c, recurrent_kernel, peephole, clip=None):
 
 
 @tf.custom_gradient
-def lstm_sequence(zs, h0, c0, recurrent_kernel, peephole, clip):
+def lstm_sequence(zs: tf.Tensor, h0: tf.Tensor, c0: tf.Tensor, recurrent_kernel: tf.Tensor, peephole: tf.Tensor,
+                  clip: tf.Tensor) -> tuple[tuple[tf.Tensor, tf.Tensor, tf.Tensor], Callable[..., tuple]]:
     """The lstm_step recurrence over a time-major sequence, with a hand-written backward pass
     equal to autodiff of lstm_step(..., clip) (every gate derivative clipped to +-clip).
 
@@ -139,7 +146,7 @@ class LSTMLayer(keras.layers.Layer):
     """An LSTM layer with peepholes. Weights: kernel [input_dim, 4u], recurrent_kernel [u, 4u],
     bias [4u] (forget gate initialised to 1), peephole [3, u]. Gate order (i, g, f, o)."""
 
-    def __init__(self, units, input_dim, **kwargs):
+    def __init__(self, units: int, input_dim: int, **kwargs: Any):
         super().__init__(**kwargs)
         self.units = units
         self.input_dim = input_dim
@@ -152,17 +159,19 @@ class LSTMLayer(keras.layers.Layer):
         self.peephole = self.add_weight(shape=(3, units), initializer="zeros", name="peephole")
         self.built = True
 
-    def project(self, x, first=None):
+    def project(self, x: tf.Tensor, first: int | None = None) -> tf.Tensor:
         """Input part of the gate pre-activations: x [..., d] -> [..., 4u], using the first d rows
         of the kernel (the bias included) or, with first=k, rows k.. (no bias)."""
         if first is not None:
             return tf.tensordot(x, self.kernel[first:], 1)
         return tf.tensordot(x, self.kernel[:x.shape[-1]], 1) + self.bias
 
-    def step(self, z, h, c, clip=None):
+    def step(self, z: tf.Tensor, h: tf.Tensor, c: tf.Tensor,
+             clip: tf.Tensor | None = None) -> tuple[tf.Tensor, tf.Tensor]:
         return lstm_step(z, h, c, self.recurrent_kernel, self.peephole, clip)
 
-    def sequence(self, z, h0, c0, clip=None):
+    def sequence(self, z: tf.Tensor, h0: tf.Tensor, c0: tf.Tensor,
+                 clip: tf.Tensor | None = None) -> tuple[tf.Tensor, tf.Tensor, tf.Tensor]:
         """z [B, T, 4u], h0, c0 [B, u] -> (hs [B, T, u], h_T, c_T)."""
         clip = tf.constant(np.inf, tf.float32) if clip is None else clip
         hs, h, c = lstm_sequence(tf.transpose(z, [1, 0, 2]), h0, c0, tf.convert_to_tensor(self.recurrent_kernel),
@@ -174,7 +183,9 @@ class LSTMLayer(keras.layers.Layer):
 # The networks
 
 
-def output_distributions(eos_raw, mixture_raw, bias=0.0, temperature=1.0):
+def output_distributions(
+        eos_raw: tf.Tensor, mixture_raw: tf.Tensor, bias: float | tf.Tensor = 0.0, temperature: float | tf.Tensor = 1.0,
+) -> tuple[tfp.distributions.MixtureSameFamily, tfp.distributions.Bernoulli, mixture.MixtureParams]:
     """The two parts of the output (MixtureHead.split): eos_raw [..., 1], mixture_raw [..., 6M]
     -> (pen-offset MixtureSameFamily, end-of-stroke Bernoulli, MixtureParams).
     bias: Graves' probability bias b (eq. 61-62); temperature: Sketch-RNN's, 1 = none."""
@@ -182,7 +193,8 @@ def output_distributions(eos_raw, mixture_raw, bias=0.0, temperature=1.0):
     return mixture.offset_distribution(params), mixture.end_of_stroke_distribution(eos_raw[..., 0]), params
 
 
-def sequence_losses(eos_raw, mixture_raw, strokes, stroke_mask):
+def sequence_losses(eos_raw: tf.Tensor, mixture_raw: tf.Tensor, strokes: tf.Tensor,
+                    stroke_mask: tf.Tensor) -> tuple[tf.Tensor, tf.Tensor, tf.Tensor]:
     """Graves eq. 26 per line: the output parts [B, T-1, 1] and [B, T-1, 6M] predict strokes[:, 1:]
     (mask stroke_mask[:, 1:]). Returns (offset_nll [B], eos_nll [B], num_points [B]), each summed
     over the line's points."""
@@ -200,7 +212,7 @@ class HandwritingNetwork(keras.Model):
     teacher-forced sequence and step(x, state, context) for one sampling step, and
     make_context(chars, char_mask)."""
 
-    def __init__(self, config, **kwargs):
+    def __init__(self, config: HandwritingConfig, **kwargs: Any):
         super().__init__(**kwargs)
         self.config = config
         self.head = mixture.MixtureHead(config.num_mixture, 1, name="mixture_head")
@@ -209,13 +221,13 @@ class HandwritingNetwork(keras.Model):
         self.trackers = {n: keras.metrics.Mean(name=n) for n in names}
 
     @property
-    def metrics(self):
+    def metrics(self) -> list[keras.metrics.Metric]:
         return list(self.trackers.values())
 
-    def make_context(self, chars=None, char_mask=None):
+    def make_context(self, chars: tf.Tensor | None = None, char_mask: tf.Tensor | None = None) -> tf.Tensor | None:
         return None
 
-    def call(self, data, training=False):
+    def call(self, data: dict[str, tf.Tensor], training: bool = False) -> dict[str, tf.Tensor]:
         """Teacher-forced pass: {"raw": [B, T-1, 1+6M]} (+ "phi": [B, T-1, U+1] for synthesis)."""
         strokes = data["strokes"]
         batch = tf.shape(strokes)[0]
@@ -229,7 +241,8 @@ class HandwritingNetwork(keras.Model):
             raw = clip_gradient(raw, tf.constant(self.config.output_clip) / per_line)
         return {"raw": raw, **extras}
 
-    def compute_losses(self, data, out):
+    def compute_losses(self, data: dict[str, tf.Tensor],
+                       out: dict[str, tf.Tensor]) -> tuple[dict[str, tf.Tensor], tf.Tensor]:
         offset_nll, eos_nll, points = sequence_losses(*self.head.split(out["raw"]), data["strokes"],
                                                       data["stroke_mask"])
         total = offset_nll + eos_nll
@@ -243,7 +256,7 @@ class HandwritingNetwork(keras.Model):
             self.trackers[name].update_state(value, sample_weight=weight)
         return {name: distribute.reported(t.result()) for name, t in self.trackers.items()}
 
-    def train_step(self, data):
+    def train_step(self, data: dict[str, tf.Tensor]) -> dict[str, tf.Tensor]:
         with tf.GradientTape() as tape:
             out = self(data, training=True)
             losses, points = self.compute_losses(data, out)
@@ -253,7 +266,7 @@ class HandwritingNetwork(keras.Model):
         self.optimizer.apply_gradients(zip(grads, self.trainable_variables))
         return self._report(losses, tf.cast(tf.shape(data["strokes"])[0], tf.float32), points)
 
-    def make_test_function(self, force=False):
+    def make_test_function(self, force: bool = False) -> Callable:
         """Validation is not XLA-compiled: it sees every line length of the split once, and XLA
         would compile once per padded length; the train step sees few fixed shapes."""
         jit, self.jit_compile = self.jit_compile, False
@@ -262,21 +275,23 @@ class HandwritingNetwork(keras.Model):
         finally:
             self.jit_compile = jit
 
-    def test_step(self, data):
+    def test_step(self, data: dict[str, tf.Tensor]) -> dict[str, tf.Tensor]:
         out = self(data, training=False)
         losses, points = self.compute_losses(data, out)
         return self._report(losses, tf.cast(tf.shape(data["strokes"])[0], tf.float32), points)
 
     # ----- sampling ----------------------------------------------------------------------------
-    def anchor(self, batch_size):
+    def anchor(self, batch_size: int | tf.Tensor) -> tf.Tensor:
         """The first input row of every line: a (0, 0) offset, normalised, pen down: [B, 3]."""
         stats = self.config.offset_stats
         mean, std = np.asarray(stats.get("mean", [0.0, 0.0])), np.asarray(stats.get("std", [1.0, 1.0]))
         row = np.concatenate([-mean / std, [0.0]]).astype(np.float32)
         return tf.tile(tf.constant(row)[None], [batch_size, 1])
 
-    def generate(self, batch_size, max_steps, bias=0.0, temperature=1.0, seed=(0, 0), chars=None,
-                 char_mask=None, prime=None, record=False):
+    def generate(self, batch_size: int | tf.Tensor, max_steps: int | tf.Tensor, bias: float | tf.Tensor = 0.0,
+                 temperature: float | tf.Tensor = 1.0, seed: Sequence[int] | tf.Tensor = (0, 0),
+                 chars: tf.Tensor | None = None, char_mask: tf.Tensor | None = None, prime: tf.Tensor | None = None,
+                 record: bool = False) -> dict[str, tf.Tensor]:
         """Sample pen trajectories in one tf.while_loop (wrap the caller in tf.function).
 
         batch_size: B; max_steps: step cap; bias: Graves' probability bias b and temperature, each a
@@ -344,17 +359,18 @@ class HandwritingNetwork(keras.Model):
 class PredictionNetwork(HandwritingNetwork):
     """Graves section 4: stacked LSTMs with skip connections and a mixture density output."""
 
-    def __init__(self, config, **kwargs):
+    def __init__(self, config: HandwritingConfig, **kwargs: Any):
         super().__init__(config, **kwargs)
         u = config.rnn_size
         self.lstms = [LSTMLayer(u, INPUT_DIM + (u if n else 0), name=f"lstm_{n + 1}")
                       for n in range(config.num_layers)]
 
-    def initial_state(self, batch_size, context=None):
+    def initial_state(self, batch_size: int | tf.Tensor, context: tf.Tensor | None = None) -> list[tf.Tensor]:
         """[h_1, c_1, ..., h_N, c_N], each [B, u] zeros."""
         return [tf.zeros([batch_size, self.config.rnn_size]) for _ in range(2 * self.config.num_layers)]
 
-    def run(self, inputs, state, context=None, clip=None):
+    def run(self, inputs: tf.Tensor, state: Sequence[tf.Tensor], context: tf.Tensor | None = None,
+            clip: tf.Tensor | None = None) -> tuple[tf.Tensor, list[tf.Tensor], dict[str, tf.Tensor]]:
         """inputs [B, T, 3] -> (raw [B, T, 1+6M], final state, {})."""
         outputs, new_state, below = [], [], None
         for n, lstm in enumerate(self.lstms):
@@ -364,7 +380,8 @@ class PredictionNetwork(HandwritingNetwork):
             new_state += [h, c]
         return self.head(tf.concat(outputs, axis=-1)), new_state, {}
 
-    def step(self, x, state, context=None):
+    def step(self, x: tf.Tensor, state: Sequence[tf.Tensor],
+             context: tf.Tensor | None = None) -> tuple[tf.Tensor, list[tf.Tensor], dict[str, tf.Tensor]]:
         """x [B, 3] -> (raw [B, 1+6M], new state, {})."""
         outputs, new_state, below = [], [], None
         for n, lstm in enumerate(self.lstms):
@@ -378,7 +395,7 @@ class PredictionNetwork(HandwritingNetwork):
 class SynthesisNetwork(HandwritingNetwork):
     """Graves section 5: the prediction network conditioned on text through a soft window."""
 
-    def __init__(self, config, **kwargs):
+    def __init__(self, config: HandwritingConfig, **kwargs: Any):
         super().__init__(config, **kwargs)
         if config.vocab_size < 1:
             raise ValueError("The synthesis network needs the alphabet: config.chars is empty.")
@@ -387,13 +404,13 @@ class SynthesisNetwork(HandwritingNetwork):
                       for n in range(config.num_layers)]
         self.window = SoftWindow(config.num_window, u, config.kappa_bias_init, name="window")
 
-    def make_context(self, chars=None, char_mask=None):
+    def make_context(self, chars: tf.Tensor | None = None, char_mask: tf.Tensor | None = None) -> tf.Tensor:
         """chars [B, U] int32, char_mask [B, U] -> one-hot characters [B, U, C], zero on padding."""
         if chars is None:
             raise ValueError("The synthesis network needs the text: pass chars and char_mask.")
         return tf.one_hot(chars, self.config.vocab_size) * char_mask[..., None]
 
-    def initial_state(self, batch_size, context=None):
+    def initial_state(self, batch_size: int | tf.Tensor, context: tf.Tensor | None = None) -> list[tf.Tensor]:
         """[h_1, c_1, ..., h_N, c_N, kappa [B, K], w [B, C]], all zeros."""
         c = self.config
         return ([tf.zeros([batch_size, c.rnn_size]) for _ in range(2 * c.num_layers)]
@@ -426,7 +443,8 @@ class SynthesisNetwork(HandwritingNetwork):
         major = [tf.transpose(a.stack(), [1, 0, 2]) for a in (hs, ws, phis)]
         return (*major, [h, c, kappa, w])
 
-    def run(self, inputs, state, context, clip=None):
+    def run(self, inputs: tf.Tensor, state: Sequence[tf.Tensor], context: tf.Tensor,
+            clip: tf.Tensor | None = None) -> tuple[tf.Tensor, list[tf.Tensor], dict[str, tf.Tensor]]:
         """inputs [B, T, 3], context one-hot [B, U, C] -> (raw [B, T, 1+6M], final state,
         {"phi": [B, T, U+1]})."""
         below, ws, phis, (h1, c1, kappa, w) = self._first_layer(inputs, state, context, clip)
@@ -438,7 +456,8 @@ class SynthesisNetwork(HandwritingNetwork):
             new_state += [h, c]
         return self.head(tf.concat(outputs, axis=-1)), new_state + [kappa, w], {"phi": phis}
 
-    def step(self, x, state, context):
+    def step(self, x: tf.Tensor, state: Sequence[tf.Tensor],
+             context: tf.Tensor) -> tuple[tf.Tensor, list[tf.Tensor], dict[str, tf.Tensor]]:
         """x [B, 3] -> (raw [B, 1+6M], new state, {"phi": [B, U+1]})."""
         first = self.lstms[0]
         kappa, w = state[-2], state[-1]
@@ -452,14 +471,15 @@ class SynthesisNetwork(HandwritingNetwork):
         return self.head(tf.concat(outputs, axis=-1)), new_state + [kappa, w], {"phi": phi}
 
 
-def make_optimizer(config):
+def make_optimizer(config: HandwritingConfig) -> keras.optimizers.Optimizer:
     if config.optimizer == "rmsprop":  # Graves eq. 38-41
         return keras.optimizers.RMSprop(config.learning_rate, rho=config.rmsprop_rho, momentum=config.momentum,
                                         epsilon=config.epsilon, centered=True)
     return keras.optimizers.Adam(config.learning_rate)
 
 
-def dummy_batch(config, batch_size=1, steps=2, num_chars=1):
+def dummy_batch(config: HandwritingConfig, batch_size: int = 1, steps: int = 2,
+                num_chars: int = 1) -> dict[str, tf.Tensor]:
     data = {"strokes": tf.zeros([batch_size, steps, 3]), "stroke_mask": tf.ones([batch_size, steps])}
     if config.task == "synthesis":
         data.update(chars=tf.zeros([batch_size, num_chars], tf.int32), char_mask=tf.ones([batch_size, num_chars]))

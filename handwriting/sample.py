@@ -10,6 +10,7 @@ points. The SVG goes to --output; --plots adds OUTPUT_density.svg (Fig. 10) and,
 OUTPUT_window.svg (Fig. 13) of the first line. --export_dir writes a SavedModel instead.
 """
 import textwrap
+from collections.abc import Sequence
 
 import numpy as np
 import tensorflow as tf
@@ -19,7 +20,7 @@ from data_utils.handwriting_style import Style
 from data_utils.text import UnknownCharacterError, Vocabulary
 from handwriting.config import HandwritingConfig
 from handwriting.export import export_saved_model
-from handwriting.model import MAX_POINTS_PER_CHAR, build_model
+from handwriting.model import MAX_POINTS_PER_CHAR, HandwritingNetwork, build_model
 from run_utils import checks
 from run_utils.rundir import run_for_sampling
 from run_utils.training import load_trained
@@ -28,7 +29,7 @@ DEFAULT_BIAS = {"synthesis": 0.75, "prediction": 0.0}
 DEFAULT_STEPS = 700
 
 
-def wrap_text(text, line_chars):
+def wrap_text(text: str, line_chars: int) -> list[str]:
     """Text -> lines of at most line_chars characters (newlines start new lines; words longer
     than a line are split)."""
     if line_chars < 1:
@@ -43,7 +44,7 @@ def wrap_text(text, line_chars):
 class Sampler:
     """Batched, compiled sampling of one trained model; strokes in and out are raw IAM offsets."""
 
-    def __init__(self, model, config):
+    def __init__(self, model: HandwritingNetwork, config: HandwritingConfig):
         self.model = model
         self.config = config
         self.stats = iam_batches.OffsetStats.from_dict(config.offset_stats)
@@ -68,7 +69,9 @@ class Sampler:
             rows.append(row)
         return rows
 
-    def synthesize(self, lines, bias, seed=(0, 0), style=None, max_steps=None, temperature=1.0, record=False):
+    def synthesize(self, lines: Sequence[str], bias: float, seed: Sequence[int] = (0, 0), style: Style | None = None,
+                   max_steps: int | None = None, temperature: float = 1.0,
+                   record: bool = False) -> list[dict[str, np.ndarray | str]]:
         """Write each of `lines` (a list of str) -> list of dicts (see _unpack), one per line;
         with record, row "text" is the character sequence the window ran over."""
         if self.vocabulary is None:
@@ -104,7 +107,8 @@ class Sampler:
                 row["phi"] = row["phi"][:, :len(text) + 1]
         return rows
 
-    def sample(self, num, steps, bias, seed=(0, 0), temperature=1.0, record=False):
+    def sample(self, num: int, steps: int, bias: float, seed: Sequence[int] = (0, 0), temperature: float = 1.0,
+               record: bool = False) -> list[dict[str, np.ndarray]]:
         """num free samples of `steps` points (prediction network) -> list of dicts (see _unpack)."""
         if self.vocabulary is not None:
             raise ValueError("This run is a synthesis network: give --text to write.")
@@ -114,12 +118,12 @@ class Sampler:
         return self._unpack(out, record)
 
 
-def plot_paths(output):
+def plot_paths(output: str) -> tuple[str, str]:
     stem = output[:-4] if output.lower().endswith(".svg") else output
     return f"{stem}_density.svg", f"{stem}_window.svg"
 
 
-def main(flags):
+def main(flags) -> None:
     run_dir = run_for_sampling("handwriting", flags.run_dir)
     config, model = load_trained(run_dir, HandwritingConfig, build_model)
     if flags.export_dir:

@@ -20,7 +20,7 @@ from data_utils.files import save_json
 from data_utils.text import Vocabulary
 from handwriting.config import HandwritingConfig
 from handwriting.export import export_saved_model
-from handwriting.model import build_model
+from handwriting.model import HandwritingNetwork, build_model
 from run_utils.config import save_config, training_config
 from run_utils.rundir import (
     CONFIG_NAME,
@@ -37,7 +37,7 @@ RESUMABLE = ("num_steps", "save_every", "max_minutes", "valid_batches")
 CHAR_PAD = 32  # with jit_compile, texts are padded to a multiple of this many characters
 
 
-def prepare(flags):
+def prepare(flags) -> tuple[HandwritingConfig, str, str, bool]:
     """Resolve the run directory, the config (new or resumed) and the data folder, before anything
     is written."""
     task = flags.task or "synthesis"
@@ -57,7 +57,7 @@ def prepare(flags):
     return config, run_dir, data_dir, resuming
 
 
-def fill_from_data(config, corpus):
+def fill_from_data(config: HandwritingConfig, corpus: iam.Corpus) -> HandwritingConfig:
     """The training split's offset statistics and (synthesis) the alphabet of all transcriptions."""
     train = [s for s, split in zip(corpus.strokes, corpus.split) if split == "train"]
     if not train:
@@ -67,11 +67,12 @@ def fill_from_data(config, corpus):
     return dataclasses.replace(config, offset_stats=stats.to_dict(), chars=chars)
 
 
-def vocabulary(config):
+def vocabulary(config: HandwritingConfig) -> Vocabulary | None:
     return Vocabulary(config.chars) if config.task == "synthesis" else None
 
 
-def make_datasets(corpus, config, seed=None, split="train", valid_split="valid"):
+def make_datasets(corpus: iam.Corpus, config: HandwritingConfig, seed: int | None = None, split: str = "train",
+                  valid_split: str = "valid") -> tuple[tf.data.Dataset, tf.data.Dataset | None]:
     """(infinite shuffled training batches, one pass over the validation split or None). With
     jit_compile, batches are padded to multiples of bucket_width points and CHAR_PAD characters,
     so that the compiled step sees few shapes."""
@@ -92,7 +93,8 @@ def make_datasets(corpus, config, seed=None, split="train", valid_split="valid")
     return dataset(split, True), valid
 
 
-def evaluate(model, corpus, config, split="valid"):
+def evaluate(model: HandwritingNetwork, corpus: iam.Corpus, config: HandwritingConfig,
+             split: str = "valid") -> dict[str, str | int | float]:
     """Log-loss (Graves eq. 26) of `model` on every line of `split`: a dict with nats per
     sequence (mean over lines), per point, the number of lines and points."""
     stats = iam_batches.OffsetStats.from_dict(config.offset_stats)
@@ -114,16 +116,16 @@ class TimeLimit(keras.callbacks.Callback):
     """Stop training after `minutes` of wall-clock time; the round still ends with validation and
     a checkpoint."""
 
-    def __init__(self, minutes):
+    def __init__(self, minutes: float):
         super().__init__()
         self.deadline = time.time() + 60.0 * minutes
 
-    def on_train_batch_end(self, batch, logs=None):
+    def on_train_batch_end(self, batch: int, logs: dict | None = None) -> None:
         if time.time() > self.deadline:
             self.model.stop_training = True
 
 
-def main(flags):
+def main(flags) -> None:
     config, run_dir, data_dir, resuming = prepare(flags)
     check_resume(run_dir, flags.resume)
     corpus = iam.load_corpus(data_dir, split_scheme=config.split_scheme)
@@ -133,7 +135,8 @@ def main(flags):
         train(flags, config, corpus, run_dir, data_dir, strategy, chief, seed)
 
 
-def train(flags, config, corpus, run_dir, data_dir, strategy, chief, seed):
+def train(flags, config: HandwritingConfig, corpus: iam.Corpus, run_dir: str, data_dir: str,
+          strategy: tf.distribute.Strategy, chief: bool, seed: int | None) -> None:
     if chief:
         save_config(config, os.path.join(run_dir, CONFIG_NAME))
         remember_data_dir(run_dir, data_dir)

@@ -6,6 +6,7 @@ are defined in <model>/cli_flags.py, next to the code that reads them.
 """
 import os
 import sys
+from collections.abc import Callable, Sequence
 
 from absl import app, flags
 
@@ -14,7 +15,7 @@ USER_ERRORS = (ValueError, FileNotFoundError, RuntimeError, OSError)
 MODELS = ("sketch_rnn", "handwriting", "char_rnn")
 
 
-def define_common_train_flags():
+def define_common_train_flags() -> None:
     flags.DEFINE_enum("model", "sketch_rnn", MODELS, "Which model to train.")
     flags.DEFINE_string("data_dir", None, "Where the training data is (each model says what it expects).")
     flags.DEFINE_string("log_root", None, "Run directory for config.json, checkpoints, logs and the "
@@ -32,7 +33,7 @@ def define_common_train_flags():
                       "several machines described by the TF_CONFIG environment variable (docs/distributed.md).")
 
 
-def define_common_sample_flags():
+def define_common_sample_flags() -> None:
     flags.DEFINE_enum("model", "sketch_rnn", MODELS, "Which model to sample from.")
     flags.DEFINE_string("run_dir", None, "Run directory made by train.py (default: the newest run of --model, "
                         "else the trained model shipped in pretrained/).")
@@ -49,7 +50,7 @@ def define_common_sample_flags():
                         "(default: the one used in training).")
 
 
-def run_main(argv, entry):
+def run_main(argv: Sequence[str], entry: Callable[[flags.FlagValues], object]) -> None:
     """Call entry(flags.FLAGS) with quiet TensorFlow; a user error becomes one line on stderr and
     exit status 1 (RNNGEN_DEBUG=1 shows the traceback instead)."""
     if len(argv) > 1:

@@ -4,7 +4,7 @@ import os
 import warnings
 
 
-def silence_tensorflow():
+def silence_tensorflow() -> None:
     """Hide TF's info/warning logs. TF's C++ core prints a few lines (CUDA probing, oneDNN notes)
     before its log level is read, so tensorflow is imported here with file descriptor 2 pointed
     at /dev/null; Python exceptions raised by the import still propagate normally."""

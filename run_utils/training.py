@@ -16,6 +16,7 @@ import signal
 import sys
 import tempfile
 import warnings
+from collections.abc import Callable, Iterator, Sequence
 
 import keras
 import tensorflow as tf
@@ -99,7 +100,7 @@ def restore_weights(model: keras.Model, run_dir: str, which: str = "best") -> st
     )
 
 
-def load_trained(run_dir: str, config_class: type, build_model) -> tuple:
+def load_trained(run_dir: str, config_class: type, build_model: Callable[..., keras.Model]) -> tuple:
     """(config, model with the run's best weights) of a finished, running or shipped run:
     build_model(config, compile=False) rebuilt from run_dir/config.json, weights by
     restore_weights."""
@@ -203,9 +204,11 @@ class _Validate(keras.callbacks.Callback):
                 logs[f"val_{name}"] = float(value)
 
 
-def fit_resumable(model, train_ds, valid_ds, run_dir, num_steps, save_every,
-                  resume=False, valid_steps=None, best_metric="val_loss", callbacks=(), validate=None,
-                  init_from=None):
+def fit_resumable(model: keras.Model, train_ds: tf.data.Dataset, valid_ds: tf.data.Dataset | None, run_dir: str,
+                  num_steps: int, save_every: int, resume: bool = False, valid_steps: int | None = None,
+                  best_metric: str = "val_loss", callbacks: Sequence[keras.callbacks.Callback] = (),
+                  validate: Callable[[keras.Model], dict[str, float]] | None = None,
+                  init_from: str | None = None) -> keras.callbacks.History | None:
     """Train a compiled, built `model` until its optimizer has taken `num_steps` steps.
 
     train_ds: an infinite (repeated) tf.data.Dataset; valid_ds: a finite one, or None.
@@ -281,7 +284,7 @@ def _raise_keyboard_interrupt(signum, frame):
 
 
 @contextlib.contextmanager
-def training_session(run_dir: str, flags):
+def training_session(run_dir: str, flags) -> Iterator[tuple[tf.distribute.Strategy, bool, int | None]]:
     """What every train.main runs in: yields (strategy, chief, seed) for --distribute, with the run
     directory locked by the chief (the one writer); at the end every worker waits for the others.
     A multi-worker run needs the same data order on every worker (tf.data shards one stream between

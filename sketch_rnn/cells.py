@@ -23,6 +23,9 @@ as automatic differentiation of the loop does. The other cells run `scan_cell` a
 
 State layout for every cell: a list [h, c] (HyperLSTM: [h, c, hyper_h, hyper_c]).
 """
+from collections.abc import Callable, Sequence
+from typing import Any
+
 import keras
 import numpy as np
 import tensorflow as tf
@@ -39,7 +42,8 @@ def _orthogonal_per_gate(units, gates=4):
     return init
 
 
-def scan_cell(cell, projected, state, training):
+def scan_cell(cell: "LSTMCell | HyperLSTMCell", projected: tf.Tensor, state: Sequence[tf.Tensor],
+              training: bool | None) -> tuple[tf.Tensor, list[tf.Tensor]]:
     """Run `cell.call` over projected inputs [batch, time, P] in a tf.while_loop (autodiff).
     Returns (outputs [batch, time, units], final state list)."""
     xs = tf.transpose(projected, [1, 0, 2])
@@ -54,7 +58,7 @@ def scan_cell(cell, projected, state, training):
     return tf.transpose(outputs.stack(), [1, 0, 2]), state
 
 
-def dropout_masks(shape, keep_prob, training):
+def dropout_masks(shape: tf.Tensor | Sequence[int], keep_prob: float, training: bool | None) -> tf.Tensor | None:
     """Recurrent-dropout multipliers for every step: 0 or 1/keep_prob, or None when off."""
     if not training or keep_prob >= 1.0:
         return None
@@ -62,7 +66,8 @@ def dropout_masks(shape, keep_prob, training):
 
 
 @tf.custom_gradient
-def fused_lstm(xs, h0, c0, kernel, drop):
+def fused_lstm(xs: tf.Tensor, h0: tf.Tensor, c0: tf.Tensor, kernel: tf.Tensor,
+               drop: tf.Tensor) -> tuple[tuple[tf.Tensor, tf.Tensor], Callable[..., tuple]]:
     """The LSTMCell recurrence over a time-major sequence with a hand-written backward pass.
 
     xs: [time, batch, 4u] input part of the gate pre-activations (i, j, f, o); h0, c0: [batch, u];
@@ -127,7 +132,7 @@ class LSTMCell(keras.layers.Layer):
 
     use_bias = True
 
-    def __init__(self, units, input_dim, keep_prob=1.0, **kwargs):
+    def __init__(self, units: int, input_dim: int, keep_prob: float = 1.0, **kwargs: Any):
         super().__init__(**kwargs)
         self.units = units
         self.input_dim = input_dim
@@ -141,7 +146,7 @@ class LSTMCell(keras.layers.Layer):
             self.bias = self.add_weight(shape=(4 * units,), initializer="zeros", name="bias")
         self.built = True
 
-    def project_inputs(self, x, constant=None):
+    def project_inputs(self, x: tf.Tensor, constant: tf.Tensor | None = None) -> tf.Tensor:
         """x: [batch, time, d] (d = input_dim - constant_dim); constant: [batch, c] or None.
         Returns the input part of the gate pre-activations: [batch, time, 4*units]."""
         d = x.shape[-1]
@@ -152,7 +157,7 @@ class LSTMCell(keras.layers.Layer):
             out += self.project_constant(constant)[:, None, :]
         return out
 
-    def project_constant(self, constant):
+    def project_constant(self, constant: tf.Tensor) -> tf.Tensor:
         """The time-constant trailing input part [batch, c] -> [batch, 4*units]."""
         return tf.matmul(constant, self.kernel[-constant.shape[-1]:])
 
@@ -164,14 +169,16 @@ class LSTMCell(keras.layers.Layer):
         new_c = c * tf.sigmoid(f + FORGET_BIAS) + tf.sigmoid(i) * g
         return new_c, o
 
-    def call(self, projected, states, training=None):
+    def call(self, projected: tf.Tensor, states: Sequence[tf.Tensor],
+             training: bool | None = None) -> tuple[tf.Tensor, list[tf.Tensor]]:
         h, c = states[0], states[1]
         gates = projected + tf.matmul(h, self.recurrent_kernel)
         new_c, o = self._finish(gates, c, training)
         new_h = tf.tanh(new_c) * tf.sigmoid(o)
         return new_h, [new_h, new_c]
 
-    def run_sequence(self, projected, state, training=False):
+    def run_sequence(self, projected: tf.Tensor, state: Sequence[tf.Tensor],
+                     training: bool = False) -> tuple[tf.Tensor, list[tf.Tensor]]:
         """projected [batch, time, 4u], state [h, c] -> (outputs [batch, time, u], [h_T, c_T])."""
         xs = tf.transpose(projected, [1, 0, 2])
         h0, c0 = state[0], state[1]
@@ -187,14 +194,15 @@ class LayerNormLSTMCell(LSTMCell):
 
     use_bias = False
 
-    def __init__(self, units, input_dim, keep_prob=1.0, **kwargs):
+    def __init__(self, units: int, input_dim: int, keep_prob: float = 1.0, **kwargs: Any):
         super().__init__(units, input_dim, keep_prob, **kwargs)
         self.ln_gamma = self.add_weight(shape=(4 * units,), initializer="ones", name="ln_gamma")
         self.ln_beta = self.add_weight(shape=(4 * units,), initializer="zeros", name="ln_beta")
         self.ln_c_gamma = self.add_weight(shape=(units,), initializer="ones", name="ln_c_gamma")
         self.ln_c_beta = self.add_weight(shape=(units,), initializer="zeros", name="ln_c_beta")
 
-    def call(self, projected, states, training=None):
+    def call(self, projected: tf.Tensor, states: Sequence[tf.Tensor],
+             training: bool | None = None) -> tuple[tf.Tensor, list[tf.Tensor]]:
         h, c = states[0], states[1]
         gates = projected + tf.matmul(h, self.recurrent_kernel)
         gates = _layer_norm(gates, self.ln_gamma, self.ln_beta, 4)
@@ -202,7 +210,8 @@ class LayerNormLSTMCell(LSTMCell):
         new_h = tf.tanh(_layer_norm(new_c, self.ln_c_gamma, self.ln_c_beta, 1)) * tf.sigmoid(o)
         return new_h, [new_h, new_c]
 
-    def run_sequence(self, projected, state, training=False):
+    def run_sequence(self, projected: tf.Tensor, state: Sequence[tf.Tensor],
+                     training: bool = False) -> tuple[tf.Tensor, list[tf.Tensor]]:
         return scan_cell(self, projected, state, training)
 
 
@@ -212,7 +221,8 @@ class HyperLSTMCell(keras.layers.Layer):
     per-unit scalings of the input and recurrent contributions of every gate and a bias; the
     main LSTM uses layer normalisation and recurrent dropout."""
 
-    def __init__(self, units, input_dim, keep_prob=1.0, hyper_units=256, embedding_size=32, **kwargs):
+    def __init__(self, units: int, input_dim: int, keep_prob: float = 1.0, hyper_units: int = 256,
+                 embedding_size: int = 32, **kwargs: Any):
         super().__init__(**kwargs)
         self.units = units
         self.input_dim = input_dim
@@ -244,7 +254,7 @@ class HyperLSTMCell(keras.layers.Layer):
         self.ln_c_beta = self.add_weight(shape=(units,), initializer="zeros", name="ln_c_beta")
         self.built = True
 
-    def project_inputs(self, x, constant=None):
+    def project_inputs(self, x: tf.Tensor, constant: tf.Tensor | None = None) -> tf.Tensor:
         """Returns [batch, time, 4*units + 4*hyper_units]: the main x-part (without bias) and the
         hypernetwork's x-part of its gate pre-activations (its layer-norm cell has no bias)."""
         d = x.shape[-1]
@@ -256,7 +266,7 @@ class HyperLSTMCell(keras.layers.Layer):
     def _input_kernel(self):
         return tf.concat([self.kernel, self.hyper.kernel[:self.input_dim]], axis=1)
 
-    def project_constant(self, constant):
+    def project_constant(self, constant: tf.Tensor) -> tf.Tensor:
         """The time-constant trailing input part [batch, c] -> [batch, 4*units + 4*hyper_units]."""
         return tf.matmul(constant, self._input_kernel()[self.input_dim - constant.shape[-1]:self.input_dim])
 
@@ -265,7 +275,8 @@ class HyperLSTMCell(keras.layers.Layer):
         e = tf.reshape(embedding, [-1, 4, self.embedding_size])
         return tf.reshape(tf.einsum("bge,geu->bgu", e, alpha), [-1, 4 * self.units])
 
-    def call(self, projected, states, training=None):
+    def call(self, projected: tf.Tensor, states: Sequence[tf.Tensor],
+             training: bool | None = None) -> tuple[tf.Tensor, list[tf.Tensor]]:
         h, c, hyper_h, hyper_c = states
         n = 4 * self.units
         main_x, hyper_x = projected[:, :n], projected[:, n:]
@@ -284,16 +295,17 @@ class HyperLSTMCell(keras.layers.Layer):
         new_h = tf.tanh(_layer_norm(new_c, self.ln_c_gamma, self.ln_c_beta, 1)) * tf.sigmoid(o)
         return new_h, [new_h, new_c, hyper_h, hyper_c]
 
-    def run_sequence(self, projected, state, training=False):
+    def run_sequence(self, projected: tf.Tensor, state: Sequence[tf.Tensor],
+                     training: bool = False) -> tuple[tf.Tensor, list[tf.Tensor]]:
         return scan_cell(self, projected, state, training)
 
 
 CELLS = {"lstm": LSTMCell, "layer_norm": LayerNormLSTMCell, "hyper": HyperLSTMCell}
 
 
-def make_cell(kind, units, input_dim, keep_prob, name):
+def make_cell(kind: str, units: int, input_dim: int, keep_prob: float, name: str) -> LSTMCell | HyperLSTMCell:
     return CELLS[kind](units, input_dim, keep_prob=keep_prob, name=name)
 
 
-def state_size_total(cell):
+def state_size_total(cell: LSTMCell | HyperLSTMCell) -> int:
     return int(np.sum(cell.state_size))

@@ -16,6 +16,8 @@ one temperature per row lets a server batch the requests of several users into o
 Every input is checked (shape, range, emptiness): a bad one is an InvalidArgumentError saying so.
 """
 import dataclasses
+from collections.abc import Callable
+from typing import TYPE_CHECKING
 
 import tensorflow as tf
 
@@ -23,13 +25,16 @@ from data_utils.sketch_data import stroke3_to_stroke5_tensor, stroke5_to_stroke3
 from run_utils import checks
 from run_utils.export import ExportModule, write_saved_model
 
+if TYPE_CHECKING:
+    from sketch_rnn.model import SketchRNN
+
 
 class SketchRNNModule(ExportModule):
     """tf.functions with fixed signatures around a trained SketchRNN (see the module docstring).
     Every input is declared with unknown shape and checked in the graph (run_utils.checks), so a
     wrong shape, an empty batch or a temperature outside (0, 100] is a clear InvalidArgumentError."""
 
-    def __init__(self, model):
+    def __init__(self, model: "SketchRNN"):
         super().__init__(model)
         self.config = model.config
         self.scale_factor = tf.constant(self.config.scale_factor, tf.float32)
@@ -40,7 +45,7 @@ class SketchRNNModule(ExportModule):
         if self.config.conditional:
             self.encode = tf.function(self._encode, input_signature=[any_float, any_int])
 
-    def signatures(self):
+    def signatures(self) -> dict[str, Callable]:
         names = ["decode", "sample", "complete"] + (["encode"] if self.config.conditional else [])
         return {name: getattr(self, name) for name in names}
 
@@ -105,7 +110,7 @@ class SketchRNNModule(ExportModule):
         return self._generate(z, num_samples, temperature, seed, prime=prime)
 
 
-def export_saved_model(model, export_dir):
+def export_saved_model(model: "SketchRNN", export_dir: str) -> str:
     """Write the SavedModel (with its config.json beside the variables) and return export_dir."""
     module = SketchRNNModule(model)
     return write_saved_model(module, module.signatures(), export_dir,

@@ -9,6 +9,9 @@ from tanh(W z + b) and reads [S_{i-1}; z] at every step. Unconditional model: de
 zero initial state. The decoder output (6M + 3 values per step) parameterises a mixture of M
 bivariate normals for (dx, dy) and a 3-way categorical for the pen state.
 """
+from collections.abc import Sequence
+from typing import Any
+
 import keras
 import numpy as np
 import tensorflow as tf
@@ -27,7 +30,7 @@ LOG_EPSILON = float(np.log(1e-6))  # the original adds 1e-6 inside log() of the 
 class SketchLearningRate(keras.optimizers.schedules.LearningRateSchedule):
     """lr(step) = (learning_rate - min_learning_rate) * decay_rate^step + min_learning_rate."""
 
-    def __init__(self, learning_rate, decay_rate, min_learning_rate):
+    def __init__(self, learning_rate: float, decay_rate: float, min_learning_rate: float):
         self.learning_rate = learning_rate
         self.decay_rate = decay_rate
         self.min_learning_rate = min_learning_rate
@@ -36,12 +39,12 @@ class SketchLearningRate(keras.optimizers.schedules.LearningRateSchedule):
         decay = tf.exp(tf.cast(step, tf.float32) * float(np.log(self.decay_rate)))
         return (self.learning_rate - self.min_learning_rate) * decay + self.min_learning_rate
 
-    def get_config(self):
+    def get_config(self) -> dict[str, float]:
         return {"learning_rate": self.learning_rate, "decay_rate": self.decay_rate,
                 "min_learning_rate": self.min_learning_rate}
 
 
-def kl_weight_at(config, step):
+def kl_weight_at(config: SketchRNNConfig, step: int | tf.Tensor | keras.Variable) -> tf.Tensor:
     """The annealed KL weight: w_KL - (w_KL - w_start) * kl_decay_rate^step."""
     decay = tf.exp(tf.cast(step, tf.float32) * float(np.log(config.kl_decay_rate)))
     return config.kl_weight - (config.kl_weight - config.kl_weight_start) * decay
@@ -50,7 +53,7 @@ def kl_weight_at(config, step):
 TEMPERATURE_RULES = ("code", "paper")
 
 
-def sigma_scale(temperature, rule: str = "code") -> tf.Tensor:
+def sigma_scale(temperature: float | tf.Tensor, rule: str = "code") -> tf.Tensor:
     """The factor on every mixture standard deviation at sampling temperature tau.
 
     "code" (the default): tau, as the original's sample(), which passes sqrt(tau) to
@@ -63,7 +66,8 @@ def sigma_scale(temperature, rule: str = "code") -> tf.Tensor:
     return temperature if rule == "code" else tf.sqrt(temperature)
 
 
-def reconstruction_losses(pen_logits, mixture_raw, target):
+def reconstruction_losses(pen_logits: tf.Tensor, mixture_raw: tf.Tensor,
+                          target: tf.Tensor) -> tuple[tf.Tensor, tf.Tensor]:
     """Per-point losses of the original: pen_logits [B, N, 3] and mixture_raw [B, N, 6M] (the two
     parts of the decoder output, MixtureHead.split), target stroke-5 [B, N, 5].
     Returns (offset_nll [B, N] = -log(p(dx, dy) + 1e-6), pen_nll [B, N])."""
@@ -73,13 +77,13 @@ def reconstruction_losses(pen_logits, mixture_raw, target):
     return offset_nll, pen_nll
 
 
-def gaussian_kl(mu, presig):
+def gaussian_kl(mu: tf.Tensor, presig: tf.Tensor) -> tf.Tensor:
     """KL(N(mu, exp(presig)) || N(0, I)) averaged over batch and latent dims, as the original."""
     return -0.5 * tf.reduce_mean(1.0 + presig - tf.square(mu) - tf.exp(presig))
 
 
 class SketchRNN(keras.Model):
-    def __init__(self, config, **kwargs):
+    def __init__(self, config: SketchRNNConfig, **kwargs: Any):
         super().__init__(**kwargs)
         self.config = config
         c = config
@@ -108,11 +112,11 @@ class SketchRNN(keras.Model):
         self.trackers = {n: keras.metrics.Mean(name=n) for n in names}
 
     @property
-    def metrics(self):
+    def metrics(self) -> list[keras.metrics.Metric]:
         return list(self.trackers.values())
 
     # ----- encoder ---------------------------------------------------------------------------
-    def encode(self, strokes, seq_len, training=False):
+    def encode(self, strokes: tf.Tensor, seq_len: tf.Tensor, training: bool = False) -> tuple[tf.Tensor, tf.Tensor]:
         """strokes [B, N+1, 5] (with start token), seq_len [B] -> (mu, presig), each [B, z]."""
         x = strokes[:, 1:]
         seq_len = tf.cast(seq_len, tf.int32)
@@ -126,18 +130,19 @@ class SketchRNN(keras.Model):
         h = tf.concat(finals, axis=-1)
         return self.mu_layer(h), self.presig_layer(h)
 
-    def sample_z(self, mu, presig, seed=None):
+    def sample_z(self, mu: tf.Tensor, presig: tf.Tensor, seed: Sequence[int] | tf.Tensor | None = None) -> tf.Tensor:
         eps = tf.random.normal(tf.shape(mu)) if seed is None else tf.random.stateless_normal(tf.shape(mu), seed)
         return mu + tf.exp(presig / 2.0) * eps
 
     # ----- decoder ---------------------------------------------------------------------------
-    def initial_state(self, z, batch_size):
+    def initial_state(self, z: tf.Tensor | None, batch_size: int | tf.Tensor) -> list[tf.Tensor]:
         """Decoder state [h, c, ...]: tanh(W z + b) split per state, or zeros if unconditional."""
         if z is None:
             return [tf.zeros([batch_size, n]) for n in self.dec_cell.state_size]
         return tf.split(self.init_state_layer(z), self.dec_cell.state_size, axis=-1)
 
-    def decode(self, inputs, z, state, training=False):
+    def decode(self, inputs: tf.Tensor, z: tf.Tensor | None, state: Sequence[tf.Tensor],
+               training: bool = False) -> tuple[tf.Tensor, list[tf.Tensor]]:
         """inputs [B, T, 5] previous points, z [B, z] or None -> (raw [B, T, 6M+3], final state).
         Input dropout (training only) drops elements of the whole cell input [S_{i-1}; z] at every
         step, as the original's DropoutWrapper(input_keep_prob) around the decoder cell."""
@@ -152,7 +157,7 @@ class SketchRNN(keras.Model):
             h = self.output_dropout(h, training=training)
         return self.output_layer(h), state
 
-    def call(self, data, training=False):
+    def call(self, data: dict[str, tf.Tensor], training: bool = False) -> dict[str, tf.Tensor]:
         """Teacher-forced pass. Returns {"raw": [B, N, 6M+3], "mu", "presig": [B, z] (conditional)}."""
         strokes = data["strokes"]
         batch = tf.shape(strokes)[0]
@@ -167,7 +172,8 @@ class SketchRNN(keras.Model):
         return out
 
     # ----- losses and training -----------------------------------------------------------------
-    def compute_losses(self, data, out, mask_pen=False):
+    def compute_losses(self, data: dict[str, tf.Tensor], out: dict[str, tf.Tensor],
+                       mask_pen: bool = False) -> dict[str, tf.Tensor]:
         """The original's cost terms: L_R = mean over B*N_max of (L_s masked to each drawing + L_p),
         L_KL floored at kl_tolerance. L_p covers all N_max steps (the original's training model and
         its eval model, both built with is_training=1); mask_pen=True masks it to the drawing too
@@ -196,7 +202,7 @@ class SketchRNN(keras.Model):
             self.trackers[name].update_state(value)
         return {name: distribute.reported(self.trackers[name].result()) for name in losses}
 
-    def train_step(self, data):
+    def train_step(self, data: dict[str, tf.Tensor]) -> dict[str, tf.Tensor]:
         step = self.optimizer.iterations
         kl_weight = kl_weight_at(self.config, step) if self.config.conditional else tf.constant(0.0)
         with tf.GradientTape() as tape:
@@ -213,7 +219,7 @@ class SketchRNN(keras.Model):
         losses["lr"] = self.optimizer.learning_rate
         return self._report(losses)
 
-    def test_step(self, data):
+    def test_step(self, data: dict[str, tf.Tensor]) -> dict[str, tf.Tensor]:
         """Validation as the original's evaluate_model on its eval model: z sampled, no dropout,
         pen loss over all N_max steps, and the eval model's own KL weight, which is never annealed
         and stays at kl_weight_start: loss = valid_cost = recon + kl_weight_start * max(kl, tol).
@@ -226,8 +232,9 @@ class SketchRNN(keras.Model):
         return self._report(losses)
 
     # ----- sampling ----------------------------------------------------------------------------
-    def generate(self, z, batch_size, max_steps, temperature=1.0, greedy=False, seed=(0, 0),
-                 prime=None, temperature_rule="code"):
+    def generate(self, z: tf.Tensor | None, batch_size: int | tf.Tensor, max_steps: int | tf.Tensor,
+                 temperature: float | tf.Tensor = 1.0, greedy: bool = False, seed: Sequence[int] | tf.Tensor = (0, 0),
+                 prime: tf.Tensor | None = None, temperature_rule: str = "code") -> tuple[tf.Tensor, tf.Tensor]:
         """Sample drawings in one tf.while_loop (wrap the caller in tf.function).
 
         temperature tau divides the mixture and pen logits and scales the mixture's standard

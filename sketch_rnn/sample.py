@@ -4,6 +4,7 @@ Modes (one at a time): plain sampling from the prior (default), --reconstruct, -
 --complete. --export_dir writes a SavedModel and exits. Output: an SVG grid (--output).
 """
 import os
+from collections.abc import Sequence
 
 import numpy as np
 import tensorflow as tf
@@ -16,7 +17,7 @@ from run_utils.rundir import remembered_data_dir, run_for_sampling
 from run_utils.training import load_trained
 from sketch_rnn.config import SketchRNNConfig
 from sketch_rnn.export import export_saved_model
-from sketch_rnn.model import build_model
+from sketch_rnn.model import SketchRNN, build_model
 
 DEFAULT_TEMPERATURE = 0.4
 DEFAULT_NUM_SAMPLES = 16
@@ -25,13 +26,13 @@ DEFAULT_NUM_SAMPLES = 16
 class Sampler:
     """Batched, compiled sampling and encoding of one trained model (drawings in data units)."""
 
-    def __init__(self, model, config, temperature_rule="code"):
+    def __init__(self, model: SketchRNN, config: SketchRNNConfig, temperature_rule: str = "code"):
         self.model = model
         self.config = config
         self.temperature_rule = temperature_rule
         self._generate = tf.function(model.generate, jit_compile=True, reduce_retracing=True)
 
-    def encode(self, drawings, seed=(0, 0)):
+    def encode(self, drawings: Sequence[np.ndarray], seed: Sequence[int] = (0, 0)) -> np.ndarray:
         """List of stroke-3 arrays -> z samples [n, z_size] (mu + sigma * eps, as the original)."""
         lengths = np.array([len(d) for d in drawings], np.int32)
         padded = np.zeros((len(drawings), lengths.max(), 3), np.float32)
@@ -42,7 +43,8 @@ class Sampler:
         mu, presig = self.model.encode(strokes5, tf.constant(lengths))
         return self.model.sample_z(mu, presig, seed=tf.constant(seed)).numpy()
 
-    def decode(self, z, num, temperature, greedy=False, seed=(0, 0), prime=None):
+    def decode(self, z: np.ndarray | None, num: int, temperature: float, greedy: bool = False,
+               seed: Sequence[int] = (0, 0), prime: np.ndarray | None = None) -> list[np.ndarray]:
         """z [num, z_size] or None -> list of num stroke-3 drawings in data units.
         prime: optional stroke-3 drawing fed before sampling (the same one for every sample)."""
         prime5 = None
@@ -63,20 +65,23 @@ class Sampler:
         return out
 
     # The four modes; each returns (drawings, captions, columns) for svg.save_grid.
-    def samples(self, num, temperature, greedy=False, seed=(0, 0)):
+    def samples(self, num: int, temperature: float, greedy: bool = False,
+                seed: Sequence[int] = (0, 0)) -> tuple[list[np.ndarray], None, int]:
         """num drawings from the prior (z ~ N(0, I) for a conditional model)."""
         z = np.random.default_rng(seed[0]).standard_normal((num, self.config.z_size)).astype(np.float32) \
             if self.config.conditional else None
         return self.decode(z, num, temperature, greedy, seed), None, int(np.ceil(np.sqrt(num)))
 
-    def reconstructions(self, originals, temperature, greedy=False, seed=(0, 0)):
+    def reconstructions(self, originals: Sequence[np.ndarray], temperature: float, greedy: bool = False,
+                        seed: Sequence[int] = (0, 0)) -> tuple[list[np.ndarray], list[str], int]:
         """Each drawing beside its reconstruction (encode, then decode)."""
         recon = self.decode(self.encode(originals, seed), len(originals), temperature, greedy, seed)
         pairs = [d for pair in zip(originals, recon) for d in pair]
         captions = [c for i in range(len(originals)) for c in (f"original {i}", "reconstruction")]
         return pairs, captions, 2
 
-    def interpolation(self, start, end, steps, temperature, greedy=False, seed=(0, 0)):
+    def interpolation(self, start: np.ndarray, end: np.ndarray, steps: int, temperature: float, greedy: bool = False,
+                      seed: Sequence[int] = (0, 0)) -> tuple[list[np.ndarray], list[str], int]:
         """A row: start, `steps` drawings decoded from z spherically interpolated between the two
         drawings' codes, end."""
         z0, z1 = self.encode([start, end], seed)
@@ -84,7 +89,8 @@ class Sampler:
         row = self.decode(z, steps, temperature, greedy, seed)
         return [start, *row, end], ["start", *[""] * steps, "end"], steps + 2
 
-    def completions(self, drawing, fraction, num, temperature, greedy=False, seed=(0, 0)):
+    def completions(self, drawing: np.ndarray, fraction: float, num: int, temperature: float, greedy: bool = False,
+                    seed: Sequence[int] = (0, 0)) -> tuple[list[np.ndarray], list[str], int]:
         """The first `fraction` of the drawing and num endings sampled after it."""
         prime = drawing[:max(1, int(round(len(drawing) * fraction)))]
         z = np.repeat(self.encode([prime], seed), num, axis=0) if self.config.conditional else None
@@ -92,7 +98,7 @@ class Sampler:
         return [prime, *endings], ["given start"] + [""] * num, int(np.ceil(np.sqrt(num + 1)))
 
 
-def test_drawings(flags, config, run_dir):
+def test_drawings(flags, config: SketchRNNConfig, run_dir: str) -> list[np.ndarray]:
     """The test split the modes draw from: --data_dir, else the training data, else the example
     drawings a shipped model carries (run_dir/examples/, a few of its data set's drawings)."""
     data_dir = flags.data_dir or remembered_data_dir(run_dir)
@@ -107,7 +113,7 @@ def test_drawings(flags, config, run_dir):
     return test
 
 
-def pick(test, indices, default_count):
+def pick(test: Sequence[np.ndarray], indices: Sequence[int | str], default_count: int) -> list[np.ndarray]:
     chosen = [int(i) for i in indices] or list(range(min(default_count, len(test))))
     bad = [i for i in chosen if not 0 <= i < len(test)]
     if bad:
@@ -115,7 +121,7 @@ def pick(test, indices, default_count):
     return [test[i] for i in chosen]
 
 
-def main(flags):
+def main(flags) -> None:
     run_dir = run_for_sampling("sketch_rnn", flags.run_dir)
     config, model = load_trained(run_dir, SketchRNNConfig, build_model)
     if flags.export_dir:

@@ -1,8 +1,10 @@
 """Train Sketch-RNN: python train.py --model=sketch_rnn --category=bird [--hparams=...]."""
 import dataclasses
 import os
+from collections.abc import Sequence
 
 import keras
+import tensorflow as tf
 
 from data_utils import sketch_data, strokes
 from run_utils.config import apply_hparams, save_config, training_config
@@ -27,11 +29,11 @@ class OriginalLogLine(keras.callbacks.Callback):
     "best_valid_cost: .., valid_cost: .., valid_recon: .., valid_kl: ..", where valid_cost =
     valid_recon + kl_weight_start * valid_kl as the original's eval model computes it."""
 
-    def __init__(self, run_dir):
+    def __init__(self, run_dir: str):
         super().__init__()
         self.best = recorded_best(run_dir)
 
-    def on_epoch_end(self, epoch, logs=None):
+    def on_epoch_end(self, epoch: int, logs: dict | None = None) -> None:
         logs = logs or {}
         if "val_loss" not in logs:
             return
@@ -43,13 +45,13 @@ class OriginalLogLine(keras.callbacks.Callback):
               f"valid_recon: {logs['val_recon']:.4f}, valid_kl: {logs['val_kl']:.4f}", flush=True)
 
 
-def dataset_names(categories, config):
+def dataset_names(categories: Sequence[str] | None, config: SketchRNNConfig) -> list[str]:
     """--category values, else the config's data_set files, as bare names (no .npz)."""
     names = categories or config.data_set
     return [n[:-4] if n.endswith(".npz") else n for n in names]
 
 
-def prepare(flags):
+def prepare(flags) -> tuple[SketchRNNConfig, sketch_data.SketchData, str, str]:
     """Resolve config and data before anything is written; returns (config, data, run_dir, data_dir)."""
     names = dataset_names(flags.category, apply_hparams(SketchRNNConfig(), flags.hparams))
     run_dir = flags.log_root or default_run_dir("sketch_rnn", "_".join(names))
@@ -65,14 +67,15 @@ def prepare(flags):
     return dataclasses.replace(config, **updates), data, run_dir, data_dir
 
 
-def main(flags):
+def main(flags) -> None:
     config, data, run_dir, data_dir = prepare(flags)
     check_resume(run_dir, flags.resume)
     with training_session(run_dir, flags) as (strategy, chief, seed):
         train(flags, config, data, run_dir, data_dir, strategy, chief, seed)
 
 
-def train(flags, config, data, run_dir, data_dir, strategy, chief, seed):
+def train(flags, config: SketchRNNConfig, data: sketch_data.SketchData, run_dir: str, data_dir: str,
+          strategy: tf.distribute.Strategy, chief: bool, seed: int | None) -> None:
     if chief:
         save_config(config, os.path.join(run_dir, CONFIG_NAME))
         remember_data_dir(run_dir, data_dir)

@@ -19,6 +19,7 @@ import json
 import math
 import os
 import typing
+from collections.abc import Sequence
 
 import numpy as np
 import pydantic
@@ -30,6 +31,9 @@ from data_utils import svg
 from data_utils.handwriting_style import style_from_polylines
 from data_utils.latent import slerp
 from web.batching import Batcher
+
+if typing.TYPE_CHECKING:
+    from web.models import HandwritingModel, SketchModel, TextModel
 
 STATIC_DIR = os.path.join(os.path.dirname(os.path.abspath(__file__)), "static")
 
@@ -50,7 +54,7 @@ LIMITS = {
 
 
 class ApiError(Exception):
-    def __init__(self, status, message):
+    def __init__(self, status: int, message: str):
         super().__init__(message)
         self.status, self.message = status, message
 
@@ -64,6 +68,9 @@ Drawing = list[list[list[float]]]
 
 class _Body(pydantic.BaseModel):
     model_config = pydantic.ConfigDict(extra="forbid")
+
+
+_BodyT = typing.TypeVar("_BodyT", bound=pydantic.BaseModel)  # the request model read_body validates against
 
 
 class SketchSample(_Body):
@@ -120,7 +127,7 @@ def _reject_constant(name):
     raise ValueError(f"{name} is not a number JSON allows")
 
 
-async def read_body(request, model):
+async def read_body(request: Request, model: type[_BodyT]) -> _BodyT:
     """The request's JSON body, size-limited (413), parsed strictly (no NaN/Infinity) and
     validated against `model` (400 naming the field)."""
     size = 0
@@ -143,7 +150,7 @@ async def read_body(request, model):
         raise ApiError(400, _describe(e)) from None
 
 
-def check_drawing(strokes, name="strokes"):
+def check_drawing(strokes: Drawing, name: str = "strokes") -> list[np.ndarray]:
     """A canvas drawing: at least one point, finite coordinates, within the size limits."""
     if not strokes or not any(len(s) for s in strokes):
         raise ApiError(400, f"{name}: the drawing is empty; draw something first.")
@@ -159,7 +166,7 @@ def check_drawing(strokes, name="strokes"):
     return [np.asarray(s, np.float64).reshape(-1, 2) for s in strokes if len(s)]
 
 
-def refuse_unknown(characters, message, more=""):
+def refuse_unknown(characters: Sequence[str], message: str, more: str = "") -> None:
     """HTTP 400 naming the characters a model does not know (before anything runs)."""
     if characters:
         raise ApiError(400, f"{message}: {' '.join(repr(c) for c in characters)}.{more}")
@@ -180,7 +187,7 @@ def _split(rows, sizes):
     return [rows[a:b] for a, b in zip(bounds[:-1], bounds[1:])]
 
 
-def wrap(text, width):
+def wrap(text: str, width: int) -> list[str]:
     import textwrap
     lines = [line for paragraph in text.split("\n") for line in (textwrap.wrap(paragraph, width) or [])]
     if not lines:
@@ -195,7 +202,8 @@ def wrap(text, width):
 class Service:
     """The loaded models and one Batcher per model; `window` None turns batching off."""
 
-    def __init__(self, sketch=None, handwriting=None, text=None, window=0.005):
+    def __init__(self, sketch: "SketchModel | None" = None, handwriting: "HandwritingModel | None" = None,
+                 text: "TextModel | None" = None, window: float | None = 0.005):
         import tensorflow as tf
         self.tf = tf
         self.sketch, self.handwriting, self.text = sketch, handwriting, text
@@ -203,7 +211,7 @@ class Service:
         self.write = Batcher(self._run_write, window, name="handwriting") if handwriting else None
         self.generate = Batcher(self._run_generate, window, name="text") if text else None
 
-    def close(self):
+    def close(self) -> None:
         for batcher in (self.decode, self.write, self.generate):
             if batcher is not None:
                 batcher.close()
@@ -217,7 +225,7 @@ class Service:
                                         seed=tf.constant([items[0]["seed"], 0], tf.int32))
         return _split(_rows(out["strokes"].numpy(), out["lengths"].numpy()), [len(item["z"]) for item in items])
 
-    def encode(self, drawings):
+    def encode(self, drawings: Sequence[Sequence[np.ndarray]]) -> tuple[np.ndarray, np.ndarray, list[np.ndarray]]:
         tf = self.tf
         strokes = [self.sketch.canvas_to_strokes(d) for d in drawings]
         lengths = np.array([len(s) for s in strokes], np.int32)
@@ -227,7 +235,8 @@ class Service:
         out = self.sketch.module.encode(strokes=tf.constant(padded), lengths=tf.constant(lengths))
         return out["mu"].numpy(), out["sigma"].numpy(), strokes
 
-    def complete(self, drawing, num_samples, temperature, seed):
+    def complete(self, drawing: Sequence[np.ndarray], num_samples: int, temperature: float,
+                 seed: int) -> tuple[np.ndarray, list[list[list[float]]]]:
         tf = self.tf
         start = self.sketch.canvas_to_strokes(drawing)
         out = self.sketch.module.complete(strokes=tf.constant(start), num_samples=tf.constant(num_samples),
@@ -259,7 +268,7 @@ class Service:
         return [t[:len(item["prompt"]) + item["steps"]] for t, item in zip(texts, items)]
 
 
-def create_app(service):
+def create_app(service: Service) -> FastAPI:
     """The FastAPI application serving `service` (a Service) and the static page."""
     app = FastAPI(title="RNN sequence generators", docs_url=None, redoc_url=None, openapi_url=None)
     app.state.service = service

@@ -9,8 +9,10 @@ import dataclasses
 import glob
 import json
 import os
+from collections.abc import Iterable
 
 import numpy as np
+from numpy.typing import ArrayLike
 
 from data_utils import strokes as stroke_lib
 from data_utils.handwriting_style import Style
@@ -25,7 +27,7 @@ class ModelError(ValueError):
     """A model folder that cannot be served; the message names the folder and the fix."""
 
 
-def saved_model_dir(path):
+def saved_model_dir(path: str | os.PathLike) -> str:
     """A run directory (holding saved_model/) or a SavedModel folder itself -> the SavedModel folder."""
     path = os.path.abspath(os.path.expanduser(str(path)))
     for candidate in (os.path.join(path, "saved_model"), path):
@@ -57,14 +59,14 @@ class SketchModel:
     config: dict
 
     @property
-    def conditional(self):
+    def conditional(self) -> bool:
         return bool(self.config.get("conditional", True))
 
     @property
-    def z_size(self):
+    def z_size(self) -> int:
         return int(self.config["z_size"])
 
-    def canvas_to_strokes(self, polylines):
+    def canvas_to_strokes(self, polylines: Iterable[ArrayLike]) -> np.ndarray:
         """Absolute canvas polylines (pixels) -> stroke-3 float32 [n, 3] in the model's data units:
         moved to the origin and scaled to a CANVAS_BOX box, simplified with RDP (as the QuickDraw
         sketch-rnn sets were made), then scaled so that the offsets have the training set's
@@ -91,10 +93,10 @@ class HandwritingModel:
     styles: dict  # name -> data_utils.handwriting_style.Style
 
     @property
-    def alphabet(self):
+    def alphabet(self) -> str:
         return "".join(self.config.get("chars", []))
 
-    def unknown_characters(self, text):
+    def unknown_characters(self, text: str) -> list[str]:
         """Characters of `text` outside the alphabet (newlines only break lines)."""
         known = set(self.alphabet) | {"\n"}
         return sorted({c for c in text if c not in known})
@@ -108,12 +110,12 @@ class TextModel:
     config: dict
     chars: list
 
-    def unknown_characters(self, text):
+    def unknown_characters(self, text: str) -> list[str]:
         known = set(self.chars)
         return sorted({c for c in text if c not in known})
 
 
-def load_sketch(path):
+def load_sketch(path: str | os.PathLike) -> SketchModel:
     folder = saved_model_dir(path)
     config = _read_json(os.path.join(folder, "assets.extra", "config.json"))
     if "dec_rnn_size" not in config:
@@ -121,7 +123,7 @@ def load_sketch(path):
     return SketchModel(folder, _load(folder), config)
 
 
-def load_styles(folder):
+def load_styles(folder: str | os.PathLike | None) -> dict[str, Style]:
     """{name: Style} of the style files (*.json) in `folder` (None or missing: none)."""
     if not folder or not os.path.isdir(folder):
         return {}
@@ -129,7 +131,7 @@ def load_styles(folder):
             for p in sorted(glob.glob(os.path.join(folder, "*.json")))}
 
 
-def load_handwriting(path, styles_dir=None):
+def load_handwriting(path: str | os.PathLike, styles_dir: str | os.PathLike | None = None) -> HandwritingModel:
     folder = saved_model_dir(path)
     config = _read_json(os.path.join(folder, "assets.extra", "config.json"))
     if config.get("task") != "synthesis":
@@ -140,7 +142,7 @@ def load_handwriting(path, styles_dir=None):
     return HandwritingModel(folder, _load(folder), config, load_styles(styles_dir))
 
 
-def load_text(path):
+def load_text(path: str | os.PathLike) -> TextModel:
     folder = saved_model_dir(path)
     extra = os.path.join(folder, "assets.extra")
     config = _read_json(os.path.join(extra, "model_config.json"))
