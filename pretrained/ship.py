@@ -189,7 +189,7 @@ def ship(model_name, run_dir, styles=()):
         config = json.load(f)
     with atomic_dir(dest) as new:
         if os.path.isdir(dest):
-            shutil.copytree(dest, new, dirs_exist_ok=True)
+            shutil.copytree(dest, new, dirs_exist_ok=True, ignore=shutil.ignore_patterns(EXPORT_DIR))  # re-exported
         names = [CONFIG_NAME, BEST_INFO] + ([VOCAB_FILE] if model_name == "char_rnn" else [])
         for name in names:
             shutil.copyfile(os.path.join(run_dir, name), os.path.join(new, name))

@@ -26,7 +26,7 @@ def define_common_train_flags() -> None:
     flags.DEFINE_bool("resume", False, "Continue the checkpoint already in the run directory.")
     flags.DEFINE_string("init_from", None, "Start a new run from the weights of this run directory or shipped "
                         "model (e.g. pretrained/char_rnn_shakespeare): fine-tuning, with the step count, schedules "
-                        "and optimizer afresh. The architecture must match: pass the same --hparams.")
+                        "and optimizer afresh; its architecture and data statistics (vocabulary, scale) are kept.")
     flags.DEFINE_integer("seed", None, "Random seed for reproducible runs.")
     flags.DEFINE_enum("distribute", "none", ["none", "mirrored", "multi_worker"],
                       "Training on several devices: mirrored = all GPUs (or CPUs) of this machine, multi_worker = "

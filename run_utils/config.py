@@ -126,7 +126,7 @@ def training_config(defaults: Config, run_dir: str, flags, resumable=SCHEDULE_FI
                   f"{', '.join(f'{n}={getattr(config, n)}' for n in dropped)}). Start a new run (another "
                   "--log_root) to change them.", flush=True)
         config = dataclasses.replace(config, **{n: getattr(requested, n) for n in changed if n in resumable})
-    elif getattr(flags, "init_from", None):  # fine-tuning: the source's architecture and data statistics
+    elif flags.init_from:  # fine-tuning: the source's architecture and data statistics
         source = os.path.join(flags.init_from, CONFIG_NAME)
         if not os.path.exists(source):
             raise FileNotFoundError(f"--init_from={flags.init_from} has no {CONFIG_NAME}: point it at a run "
