@@ -10,7 +10,7 @@ setup(
     python_requires=">=3.10",
     packages=["data_utils", "mdn", "run_utils", "sketch_rnn", "handwriting", "char_rnn", "web"],
     package_data={"web": ["static/*"]},
-    py_modules=["train", "sample", "serve", "demo"],
+    py_modules=["train", "sample", "serve", "demo", "convert"],
     install_requires=[
         "tensorflow>=2.16",
         "tensorflow-probability[tf]>=0.24",
@@ -24,5 +24,5 @@ setup(
         "test": ["pytest", "ruff", "selenium", "fastapi", "uvicorn"],  # selenium drives Debian's chromium
     },
     entry_points={"console_scripts": ["rnngen-train=train:run", "rnngen-sample=sample:run",
-                                      "rnngen-serve=serve:run"]},
+                                      "rnngen-serve=serve:run", "rnngen-convert=convert:run"]},
 )

@@ -10,6 +10,13 @@ Signatures (all drawings in stroke-3, original data units: dx, dy, pen_lifted):
 - complete(strokes [P, 3], num_samples [], temperature [] or [num_samples], seed [2]) -> as
   decode: num_samples continuations of the started drawing (the start itself not included); a
   conditional model decodes each from its own z = mu + sigma * eps of the encoded start.
+- mixture(strokes [B, T, 3], lengths [B] int32, z [B, z_size]) -> {"pi", "mu1", "mu2", "sigma1",
+  "sigma2", "corr": [B, T, M], "pen_logits": [B, T, 3], "scale_factor": []}: row t is the
+  distribution of point t given the start token and the points before it, no temperature (pi as
+  probabilities, sigma as standard deviations, mu and sigma in the model's normalised units: data
+  units / scale_factor). Rows at and after a drawing's length follow the end-of-drawing padding
+  (0, 0, 0, 0, 1), as the original's model computes them. An unconditional model takes z of any
+  width, 0 included, and ignores it. For scoring drawings (log-likelihood, anomalies).
 Rows of "strokes" at and after "lengths" are zeros. The temperature follows the original code's
 sample(): mixture weights and pen logits divided by it, standard deviations multiplied by it;
 one temperature per row lets a server batch the requests of several users into one call.
@@ -42,11 +49,12 @@ class SketchRNNModule(ExportModule):
         self.sample = tf.function(self._sample, input_signature=[any_int, any_float, any_int])
         self.decode = tf.function(self._decode_z, input_signature=[any_float, any_float, any_int])
         self.complete = tf.function(self._complete, input_signature=[any_float, any_int, any_float, any_int])
+        self.mixture = tf.function(self._mixture, input_signature=[any_float, any_int, any_float])
         if self.config.conditional:
             self.encode = tf.function(self._encode, input_signature=[any_float, any_int])
 
     def signatures(self) -> dict[str, Callable]:
-        names = ["decode", "sample", "complete"] + (["encode"] if self.config.conditional else [])
+        names = ["decode", "sample", "complete", "mixture"] + (["encode"] if self.config.conditional else [])
         return {name: getattr(self, name) for name in names}
 
     def _generate(self, z, batch, temperature, seed, prime=None):
@@ -77,6 +85,19 @@ class SketchRNNModule(ExportModule):
         strokes, lengths = self._checked_drawings(strokes, lengths)
         mu, presig = self.model.encode(stroke3_to_stroke5_tensor(strokes, lengths, self.scale_factor), lengths)
         return {"mu": mu, "sigma": tf.exp(presig / 2.0)}
+
+    def _mixture(self, strokes, lengths, z):
+        strokes, lengths = self._checked_drawings(strokes, lengths)
+        batch = checks.batch_size(strokes, "strokes")
+        if self.config.conditional:
+            z = checks.finite(checks.shaped(z, "z", 2, last=self.config.z_size), "z")
+            z_ok = tf.debugging.Assert(tf.equal(tf.shape(z)[0], batch), ["z must hold one row per drawing of strokes"])
+            with tf.control_dependencies([z_ok]):
+                z = tf.identity(z)
+        else:
+            z = None
+        out = self.model.mixture(stroke3_to_stroke5_tensor(strokes, lengths, self.scale_factor), z)
+        return {**out, "scale_factor": self.scale_factor}
 
     def _decode_z(self, z, temperature, seed):
         z = checks.finite(checks.shaped(z, "z", 2, last=self.config.z_size), "z")

@@ -171,6 +171,19 @@ class SketchRNN(keras.Model):
         out["raw"] = raw
         return out
 
+    def mixture(self, strokes: tf.Tensor, z: tf.Tensor | None) -> dict[str, tf.Tensor]:
+        """The output distribution of every point, teacher-forced, without dropout or temperature.
+        strokes [B, T + 1, 5] normalised stroke-5 with the start token, z [B, z_size] or None ->
+        pi (probabilities), mu1, mu2, sigma1, sigma2 (standard deviations), corr: [B, T, M] and
+        pen_logits [B, T, 3], row t the distribution of point t + 1 given the points before it:
+        what the original's model computes as its pi, mu1, ..., pen_logits."""
+        raw, _ = self.decode(strokes[:, :-1], z, self.initial_state(z, tf.shape(strokes)[0]))
+        pen_logits, mix_raw = self.output_layer.split(raw)
+        params = mixture.mixture_params(mix_raw)
+        return {"pi": tf.nn.softmax(params.logits), "mu1": params.mu[..., 0], "mu2": params.mu[..., 1],
+                "sigma1": params.sigma[..., 0], "sigma2": params.sigma[..., 1], "corr": params.rho,
+                "pen_logits": pen_logits}
+
     # ----- losses and training -----------------------------------------------------------------
     def compute_losses(self, data: dict[str, tf.Tensor], out: dict[str, tf.Tensor],
                        mask_pen: bool = False) -> dict[str, tf.Tensor]:
