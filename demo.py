@@ -3,9 +3,10 @@
     python demo.py [--output_dir samples] [--seed 1]
 
 Writes, with the trained models in pretrained/: 16 random sheep, reconstructions of test sheep, an
-interpolation between two sheep, endings of a half-drawn sheep, a sentence handwritten in three
-IAM styles, and a char-RNN continuation of a Shakespeare prompt. Each file is what the sample.py
-command printed beside it writes (one process here, so each model loads once).
+interpolation between two sheep, endings of a half-drawn sheep, a row of drawings of every other
+shipped Sketch-RNN (magenta's categories, converted, and the decoder-only sheep trained here), a
+sentence handwritten in three IAM styles, and a char-RNN continuation of a Shakespeare prompt. Each
+file is what the sample.py command printed beside it writes (one process here, so each model loads once).
 """
 from run_utils.quiet import silence_tensorflow
 
@@ -26,7 +27,7 @@ from handwriting.config import HandwritingConfig  # noqa: E402
 from handwriting.model import build_model as build_handwriting  # noqa: E402
 from handwriting.sample import Sampler as HandwritingSampler  # noqa: E402
 from run_utils.cli import run_main  # noqa: E402
-from run_utils.rundir import PRETRAINED  # noqa: E402
+from run_utils.rundir import PRETRAINED, shipped_datasets  # noqa: E402
 from run_utils.rundir import pretrained_dir as shipped  # noqa: E402
 from run_utils.training import load_trained  # noqa: E402
 from sketch_rnn.config import SketchRNNConfig  # noqa: E402
@@ -68,6 +69,20 @@ def sketches(out, seed):
         yield svg.save_grid(drawings, os.path.join(out, name), cols=cols, captions=captions), command
 
 
+def categories(out, seed, per_row=6):
+    """One row per further shipped Sketch-RNN (the categories), from the prior at temperature 0.4."""
+    drawings, captions, names = [], [], [d for d in shipped_datasets("sketch_rnn") if shipped("sketch_rnn", d)
+                                         and d != os.path.basename(need("sketch_rnn"))[len("sketch_rnn_"):]]
+    for name in names:
+        config, model = load_trained(shipped("sketch_rnn", name), SketchRNNConfig, build_sketch)
+        row, _, _ = SketchSampler(model, config).samples(per_row, 0.4, seed=(seed, 0))
+        drawings += row
+        captions += [name] + [""] * (per_row - 1)
+    command = (f"one row each of python sample.py --model=sketch_rnn --category=C --seed={seed} --temperature=0.4 "
+               f"--num_samples={per_row}, C = {', '.join(names)}")
+    yield svg.save_grid(drawings, os.path.join(out, "categories.svg"), cols=per_row, captions=captions), command
+
+
 def handwriting(out, seed):
     run = need("handwriting")
     config, model = load_trained(run, HandwritingConfig, build_handwriting)
@@ -94,7 +109,7 @@ def text(out, seed):
 
 def demo(f):
     start = time.time()
-    for make in (sketches, handwriting, text):
+    for make in (sketches, categories, handwriting, text):
         for path, command in make(f.output_dir, f.seed):
             print(f"{path:32s} {command}", flush=True)
     print(f"Done in {time.time() - start:.0f} s. Open the SVG files in a browser; python serve.py plays with the "

@@ -12,7 +12,9 @@ from data_utils.files import save_text
 
 RUNS_ROOT = "runs"
 # The trained models shipped with the project (pretrained/<name>/, run directories without
-# checkpoints: config.json, saved_model/ and a model card), used when no run of a model exists.
+# checkpoints: config.json, saved_model/ and a model card), used when no run of a model exists:
+# PRETRAINED names each model's default; more of one model are pretrained/<model>_<data set>/
+# (the Sketch-RNN categories: pretrained/sketch_rnn_bird/, ...).
 PRETRAINED_ROOT = os.path.join(os.path.dirname(os.path.dirname(os.path.abspath(__file__))), "pretrained")
 PRETRAINED = {"sketch_rnn": "sketch_rnn_aaron_sheep", "handwriting": "handwriting_synthesis",
               "char_rnn": "char_rnn_shakespeare"}
@@ -58,10 +60,40 @@ def newest_run(model: str, root: str = RUNS_ROOT) -> str:
     return max(trained, key=last_write)
 
 
-def pretrained_dir(model: str) -> str | None:
-    """The shipped trained model of `model` (a run directory), or None if it is not there."""
-    path = os.path.join(PRETRAINED_ROOT, PRETRAINED[model])
+def pretrained_dir(model: str, dataset: str | None = None) -> str | None:
+    """The shipped trained model of `model` (a run directory): its default, or the one trained on
+    `dataset` (pretrained/<model>_<dataset>); None if it is not there."""
+    path = os.path.join(PRETRAINED_ROOT, PRETRAINED[model] if dataset is None else f"{model}_{dataset}")
     return path if os.path.exists(os.path.join(path, CONFIG_NAME)) else None
+
+
+def shipped_datasets(model: str) -> list[str]:
+    """The data sets of the shipped models of `model` (pretrained/<model>_<dataset>/), sorted."""
+    prefix = os.path.join(PRETRAINED_ROOT, f"{model}_")
+    return sorted(os.path.dirname(p)[len(prefix):] for p in glob.glob(prefix + "*/" + CONFIG_NAME))
+
+
+def shipped_runs(model: str) -> list[str]:
+    """Every shipped model of `model`, its default first."""
+    default = pretrained_dir(model)
+    others = [pretrained_dir(model, d) for d in shipped_datasets(model)]
+    return ([default] if default else []) + [p for p in others if p != default]
+
+
+def run_for_dataset(model: str, dataset: str, root: str = RUNS_ROOT) -> str:
+    """The run a `sample.py --category=<dataset>` call uses: runs/<model>/<dataset> when it holds
+    weights, else the shipped pretrained/<model>_<dataset> (said in one line), else a clear error."""
+    run = default_run_dir(model, dataset, root)
+    if has_weights(run):
+        return run
+    shipped = pretrained_dir(model, dataset)
+    if shipped is None:
+        raise FileNotFoundError(
+            f"No {model} model of '{dataset}': no trained run in {run} and none shipped (shipped: "
+            f"{', '.join(shipped_datasets(model))}). Train one (python train.py --model={model} --category={dataset}) "
+            f"or convert magenta's (python convert.py --from=magenta_js --source={dataset} --output={run}).")
+    print(f"No trained {model} run in {run}; using the shipped model {shipped}.", flush=True)
+    return shipped
 
 
 def run_for_sampling(model: str, run_dir: str | None = None, root: str = RUNS_ROOT) -> str:

@@ -8,6 +8,9 @@ def define_train_flags():
 
 
 def define_sample_flags():
+    flags.DEFINE_string("category", None, "sketch_rnn: sample the model of this data set (e.g. bird): the run "
+                        "runs/sketch_rnn/CATEGORY, else the shipped pretrained/sketch_rnn_CATEGORY (instead of "
+                        "--run_dir).")
     flags.DEFINE_enum("temperature_rule", "code", ["code", "paper"],
                       "sketch_rnn: how --temperature tau scales the offset mixture's standard deviations: "
                       "code = by tau (the original code's sample(), default), paper = by sqrt(tau) (eq. 8). "

@@ -13,7 +13,7 @@ from data_utils import sketch_data, svg
 from data_utils import strokes as strokes_lib
 from data_utils.latent import slerp
 from run_utils import checks
-from run_utils.rundir import remembered_data_dir, run_for_sampling
+from run_utils.rundir import remembered_data_dir, run_for_dataset, run_for_sampling
 from run_utils.training import load_trained
 from sketch_rnn.config import SketchRNNConfig
 from sketch_rnn.export import export_saved_model
@@ -122,7 +122,10 @@ def pick(test: Sequence[np.ndarray], indices: Sequence[int | str], default_count
 
 
 def main(flags) -> None:
-    run_dir = run_for_sampling("sketch_rnn", flags.run_dir)
+    category = getattr(flags, "category", None)
+    if category and flags.run_dir:
+        raise ValueError("Give --run_dir or --category, not both.")
+    run_dir = run_for_dataset("sketch_rnn", category) if category else run_for_sampling("sketch_rnn", flags.run_dir)
     config, model = load_trained(run_dir, SketchRNNConfig, build_model)
     if flags.export_dir:
         print(f"SavedModel written to {export_saved_model(model, flags.export_dir)}")

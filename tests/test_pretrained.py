@@ -10,10 +10,13 @@ import textwrap
 import pytest
 
 from pretrained.ship import CHECK_FILE, check_value
-from run_utils.rundir import PRETRAINED, PRETRAINED_ROOT
+from run_utils.rundir import PRETRAINED, PRETRAINED_ROOT, shipped_runs
 from tests.conftest import ROOT
 
 MODELS = sorted(PRETRAINED)
+# Every shipped folder: the default of each model and the further Sketch-RNN categories.
+FOLDERS = [(model, os.path.basename(path)) for model in MODELS for path in shipped_runs(model)]
+SKETCH_CATEGORIES = ("bird", "sheep", "dog", "palm_tree")  # magenta's models, converted (issue 22)
 
 
 def shipped(model):
@@ -22,12 +25,35 @@ def shipped(model):
     return path
 
 
-@pytest.mark.parametrize("model", MODELS)
-def test_shipped_model_reproduces_its_recorded_check_loss(model):
-    path = shipped(model)
+def test_the_originals_categories_and_a_decoder_only_sheep_are_shipped():
+    folders = {folder for _, folder in FOLDERS}
+    assert {f"sketch_rnn_{c}" for c in SKETCH_CATEGORIES} | {"sketch_rnn_aaron_sheep_gen"} <= folders
+    assert os.path.exists(os.path.join(PRETRAINED_ROOT, "sketch_rnn_aaron_sheep_gen", "aaron_sheep.gen.json"))
+    total = sum(os.path.getsize(os.path.join(d, f)) for d, _, files in os.walk(PRETRAINED_ROOT) for f in files)
+    assert total < 60e6, f"pretrained/ holds {total / 1e6:.1f} MB"
+
+
+@pytest.mark.parametrize("model,folder", FOLDERS)
+def test_shipped_model_reproduces_its_recorded_check_loss(model, folder):
+    path = os.path.join(PRETRAINED_ROOT, folder)
+    assert os.path.exists(os.path.join(path, "saved_model", "saved_model.pb")), f"{path} is not shipped"
     with open(os.path.join(path, CHECK_FILE)) as f:
         recorded = json.load(f)["value"]
     assert check_value(model, path) == pytest.approx(recorded, rel=1e-4, abs=1e-4)
+
+
+def test_sample_category_draws_a_shipped_category_offline(tmp_path):
+    result = subprocess.run([sys.executable, os.path.join(ROOT, "sample.py"), "--model=sketch_rnn", "--category=bird",
+                             "--seed=1", "--num_samples=2", "--output=birds.svg"], cwd=tmp_path, capture_output=True,
+                            text=True, timeout=600, env={**os.environ, "TF_CPP_MIN_LOG_LEVEL": "3",
+                                                         "SKETCH_RNN_DATA_URL": "http://127.0.0.1:9"})
+    assert result.returncode == 0, result.stderr[-2000:]
+    assert f"using the shipped model {os.path.join(PRETRAINED_ROOT, 'sketch_rnn_bird')}" in result.stdout
+    assert (tmp_path / "birds.svg").stat().st_size > 40
+    missing = subprocess.run([sys.executable, os.path.join(ROOT, "sample.py"), "--model=sketch_rnn",
+                              "--category=unicorn"], cwd=tmp_path, capture_output=True, text=True, timeout=600)
+    assert missing.returncode == 1 and "No sketch_rnn model of 'unicorn'" in missing.stderr
+    assert "convert.py --from=magenta_js --source=unicorn" in missing.stderr
 
 
 SAMPLE_ARGS = {

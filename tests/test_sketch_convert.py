@@ -172,7 +172,22 @@ def test_imported_magenta_model_equals_magenta_sketch(category, shared_data, nod
     reference = magenta_sketch_mixture(node_modules, http_folder, path, stroke5_rows(drawing))
     ours = our_mixture(model, config, [drawing])
     differences = max_difference({k: v[0] for k, v in ours.items()}, reference)
+    print(f"{category}: max |import - @magenta/sketch|:", differences)
     assert max(differences.values()) < 1e-4, differences
+    shipped = os.path.join(ROOT, "pretrained", f"sketch_rnn_{category}", "saved_model")
+    if os.path.isdir(shipped):  # the shipped conversion, through its SavedModel's mixture signature
+        differences = max_difference(saved_model_mixture(shipped, drawing), reference)
+        assert max(differences.values()) < 1e-4, differences
+
+
+def saved_model_mixture(saved_model, drawing):
+    """The `mixture` signature of a SavedModel on one stroke-3 drawing (pen as probabilities)."""
+    import tensorflow as tf
+    m = tf.saved_model.load(saved_model)
+    out = m.mixture(strokes=tf.constant(drawing[None]), lengths=tf.constant([len(drawing)]), z=tf.zeros([1, 0]))
+    ours = {k: out[k].numpy()[0] for k in MIXTURE_KEYS}
+    ours["pen"] = tf.nn.softmax(out["pen_logits"][0]).numpy()
+    return ours
 
 
 def test_cli_import_and_mixture_signature_equal_magenta_sketch(shared_data, node_modules, http_folder, tmp_path):
@@ -231,6 +246,18 @@ def test_export_of_a_model_made_here_runs_in_magenta_sketch(tiny_runs, node_modu
     print("export quantization, max |ours - @magenta/sketch|:", differences)
     assert max(differences.values()) < 2e-3, differences
     assert max(differences.values()) > 1e-7  # the quantization is real: the file does not hold float32
+
+
+def test_shipped_decoder_only_sheep_runs_in_magenta_sketch(node_modules, http_folder):
+    """The unconditional sheep trained here ships its .gen.json: @magenta/sketch reading it gives the
+    mixture of the shipped SavedModel up to the format's int16 quantization (measured, must stay small)."""
+    folder = os.path.join(ROOT, "pretrained", "sketch_rnn_aaron_sheep_gen")
+    drawing = drawing_of(21, 80) * np.float32([0.4, 0.4, 1])  # aaron_sheep's offsets are smaller
+    reference = magenta_sketch_mixture(node_modules, http_folder, os.path.join(folder, "aaron_sheep.gen.json"),
+                                       stroke5_rows(drawing))
+    differences = max_difference(saved_model_mixture(os.path.join(folder, "saved_model"), drawing), reference)
+    print("shipped aaron_sheep_gen, max |ours - @magenta/sketch| (quantization):", differences)
+    assert max(differences.values()) < 2e-3, differences
 
 
 def _numpy_lstm(x_rows, w_xh, w_hh, bias, h=None, c=None):

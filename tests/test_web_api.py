@@ -28,7 +28,9 @@ def test_info_and_page(server):
     base, _ = server
     status, info = call(base, "/api/info")
     assert status == 200
-    assert info["sketch"]["conditional"] is True
+    assert info["sketch"]["conditional"] is True  # the default: the first model
+    models = [(m["name"], m["conditional"]) for m in info["sketch"]["models"]]
+    assert models == [("sketch", True), ("sketch_gen", False)]
     assert info["handwriting"]["styles"] == ["tiny_hand"] and info["handwriting"]["alphabet"].startswith(" ab")
     assert set(info["text"]["characters"]) == set("to be or not that is the question\n")
     page = urllib.request.urlopen(base + "/").read().decode()
@@ -56,9 +58,26 @@ def test_sketch_routes(server):
     assert status == 200 and len(out["drawings"]) == 5
 
 
+def test_model_picker_routes_each_request_to_its_model(server):
+    base, service = server
+    status, out = call(base, "/api/sketch/sample", {"num_samples": 2, "seed": 3, "model": "sketch_gen"})
+    assert status == 200 and len(out["drawings"]) == 2
+    assert out != call(base, "/api/sketch/sample", {"num_samples": 2, "seed": 3, "model": "sketch"})[1]
+    status, out = call(base, "/api/sketch/complete", {"strokes": DRAWING, "num_samples": 2, "model": "sketch_gen"})
+    assert status == 200 and len(out["drawings"]) == 2
+    # the canvas drawing is scaled to the picked model's units (its scale_factor is 20, the default's 10)
+    assert np.std(np.asarray(out["start"])[:, :2]) == pytest.approx(20.0, rel=1e-4)
+    status, out = call(base, "/api/sketch/reconstruct", {"strokes": DRAWING, "model": "sketch_gen"})
+    assert status == 400 and "'sketch_gen' is unconditional" in out["error"]
+    status, out = call(base, "/api/sketch/sample", {"model": "unicorn"})
+    assert status == 400 and out["error"] == "Unknown sketch model 'unicorn'; the loaded ones are: sketch, sketch_gen."
+    calls = {name: batcher.calls for name, batcher in service.decoders.items()}
+    assert calls["sketch"] >= 1 and calls["sketch_gen"] >= 1
+
+
 def test_canvas_drawing_is_scaled_to_the_models_units(server):
     _, service = server
-    strokes = service.sketch.canvas_to_strokes([np.array([[0.0, 0.0], [300.0, 0.0], [300.0, 150.0]])])
+    strokes = service.sketch().canvas_to_strokes([np.array([[0.0, 0.0], [300.0, 0.0], [300.0, 150.0]])])
     np.testing.assert_allclose(np.std(strokes[:, :2]), 10.0, rtol=1e-5)  # the model's scale_factor
     assert strokes[:, 2].tolist() == [0.0, 0.0, 1.0]
 

@@ -1,5 +1,6 @@
 """Tiny SavedModels of all three models and a server on 127.0.0.1, for the web tests."""
 import contextlib
+import dataclasses
 import json
 import socket
 import threading
@@ -14,7 +15,8 @@ TEXT = "to be or not to be that is the question\n" * 3
 
 
 def export_tiny_models(folder):
-    """Untrained tiny models exported as SavedModels (with a style file): {name: run dir}."""
+    """Untrained tiny models exported as SavedModels (with a style file): {name: run dir}; "sketch"
+    is conditional, "sketch_gen" decoder-only (the page's model picker offers both)."""
     from char_rnn.config import CharRNNConfig
     from char_rnn.export import export_saved_model as export_char
     from char_rnn.model import build_model as build_char
@@ -27,10 +29,12 @@ def export_tiny_models(folder):
     from sketch_rnn.export import export_saved_model as export_sketch
     from sketch_rnn.model import build_model as build_sketch
 
-    runs = {name: folder / name for name in ("sketch", "handwriting", "text")}
+    runs = {name: folder / name for name in ("sketch", "sketch_gen", "handwriting", "text")}
     sketch = SketchRNNConfig(enc_rnn_size=8, dec_rnn_size=12, z_size=4, num_mixture=2, max_seq_len=30,
                              scale_factor=10.0)
     export_sketch(build_sketch(sketch, compile=False), str(runs["sketch"] / "saved_model"))
+    gen = dataclasses.replace(sketch, conditional=False, scale_factor=20.0)
+    export_sketch(build_sketch(gen, compile=False), str(runs["sketch_gen"] / "saved_model"))
     handwriting = HandwritingConfig(num_layers=1, rnn_size=8, num_mixture=2, num_window=2, chars=ALPHABET,
                                     offset_stats={"mean": [5.0, 0.0], "std": [20.0, 20.0], "clip": 20.0})
     export_handwriting(build_handwriting(handwriting, compile=False), str(runs["handwriting"] / "saved_model"))
@@ -45,13 +49,16 @@ def export_tiny_models(folder):
 
 @contextlib.contextmanager
 def running_server(runs, window=0.005):
-    """A uvicorn server on 127.0.0.1 (a free port) serving the runs; yields (base URL, service)."""
+    """A uvicorn server on 127.0.0.1 (a free port) serving the runs (every sketch run of runs["sketch"], a
+    folder or a list, and runs["sketch_gen"] when there); yields (base URL, service)."""
     import uvicorn
 
     from serve import load_service
     from web.api import create_app
 
-    service = load_service(str(runs["sketch"]), str(runs["handwriting"]), str(runs["text"]), window=window)
+    sketches = runs["sketch"] if isinstance(runs["sketch"], list) else [runs["sketch"]]
+    sketches = [str(p) for p in sketches + ([runs["sketch_gen"]] if "sketch_gen" in runs else [])]
+    service = load_service(sketches, str(runs["handwriting"]), str(runs["text"]), window=window)
     sock = socket.socket()
     sock.bind(("127.0.0.1", 0))
     server = uvicorn.Server(uvicorn.Config(create_app(service), log_level="warning"))

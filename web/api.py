@@ -3,18 +3,20 @@
 Routes (JSON in, JSON out; every error is {"error": "what was wrong"} with HTTP 400, 404 or 413):
   GET  /                      the page (web/static/)
   GET  /api/info              which models are loaded, their alphabets and styles, the limits
-  POST /api/sketch/sample     {num_samples, temperature, seed?} -> {"drawings": [stroke-3, ...]}
-  POST /api/sketch/complete   {strokes, num_samples, temperature, seed?} -> {"drawings"} (continuations)
-  POST /api/sketch/reconstruct {strokes, temperature, seed?} -> {"drawings": [one]}
-  POST /api/sketch/interpolate {a, b, steps, temperature, seed?} -> {"drawings": [steps]}
+  POST /api/sketch/sample     {num_samples, temperature, seed?, model?} -> {"drawings": [stroke-3, ...]}
+  POST /api/sketch/complete   {strokes, num_samples, temperature, seed?, model?} -> {"drawings"} (continuations)
+  POST /api/sketch/reconstruct {strokes, temperature, seed?, model?} -> {"drawings": [one]}
+  POST /api/sketch/interpolate {a, b, steps, temperature, seed?, model?} -> {"drawings": [steps]}
   POST /api/handwriting/write {text, style?, custom_style?, bias, seed?} -> {"lines": [...], "svg"}
   POST /api/text/generate     {prompt, steps, temperature, seed?} -> {"text"}
 Drawings from the page ("strokes", "a", "b") are lists of strokes, each a list of absolute [x, y]
 canvas points; drawings returned are stroke-3 rows [dx, dy, pen_lifted] in the model's data units;
 handwriting lines are IAM offsets [dx, dy, end_of_stroke] (y up).
 
-Nothing in a request reaches the file system: styles are picked by name from those loaded at start.
+Nothing in a request reaches the file system: sketch models and styles are picked by name from those
+loaded at start ("model" names one of /api/info's sketch models; default the first).
 """
+import functools
 import json
 import math
 import os
@@ -64,10 +66,11 @@ Temperature = typing.Annotated[float, pydantic.Field(ge=LIMITS["temperature"][0]
 Seed = typing.Annotated[int, pydantic.Field(ge=0, lt=2 ** 31)]
 Samples = typing.Annotated[int, pydantic.Field(ge=1, le=LIMITS["max_samples"])]
 Drawing = list[list[list[float]]]
+ModelName = typing.Annotated[str, pydantic.Field(max_length=200)]
 
 
 class _Body(pydantic.BaseModel):
-    model_config = pydantic.ConfigDict(extra="forbid")
+    model_config = pydantic.ConfigDict(extra="forbid", protected_namespaces=())
 
 
 _BodyT = typing.TypeVar("_BodyT", bound=pydantic.BaseModel)  # the request model read_body validates against
@@ -77,6 +80,7 @@ class SketchSample(_Body):
     num_samples: Samples = 4
     temperature: Temperature = 0.4
     seed: Seed | None = None
+    model: ModelName | None = None
 
 
 class SketchDrawing(_Body):
@@ -84,6 +88,7 @@ class SketchDrawing(_Body):
     num_samples: Samples = 4
     temperature: Temperature = 0.4
     seed: Seed | None = None
+    model: ModelName | None = None
 
 
 class SketchInterpolate(_Body):
@@ -92,6 +97,7 @@ class SketchInterpolate(_Body):
     steps: typing.Annotated[int, pydantic.Field(ge=2, le=LIMITS["max_interpolation_steps"])] = 6
     temperature: Temperature = 0.2
     seed: Seed | None = None
+    model: ModelName | None = None
 
 
 class CustomStyle(_Body):
@@ -200,48 +206,66 @@ def wrap(text: str, width: int) -> list[str]:
 
 # ----- the batched calls -----------------------------------------------------------------------------
 class Service:
-    """The loaded models and one Batcher per model; `window` None turns batching off."""
+    """The loaded models and one Batcher per model; `window` None turns batching off. sketches: the
+    Sketch-RNN models of the page's picker, the first the default."""
 
-    def __init__(self, sketch: "SketchModel | None" = None, handwriting: "HandwritingModel | None" = None,
+    def __init__(self, sketches: "Sequence[SketchModel]" = (), handwriting: "HandwritingModel | None" = None,
                  text: "TextModel | None" = None, window: float | None = 0.005):
         import tensorflow as tf
         self.tf = tf
-        self.sketch, self.handwriting, self.text = sketch, handwriting, text
-        self.decode = Batcher(self._run_decode, window, name="sketch") if sketch else None
+        self.sketches = {model.name: model for model in sketches}
+        self.handwriting, self.text = handwriting, text
+        self.decoders = {name: Batcher(functools.partial(self._run_decode, model), window, name=f"sketch-{name}")
+                         for name, model in self.sketches.items()}
         self.write = Batcher(self._run_write, window, name="handwriting") if handwriting else None
         self.generate = Batcher(self._run_generate, window, name="text") if text else None
 
     def close(self) -> None:
-        for batcher in (self.decode, self.write, self.generate):
+        for batcher in (*self.decoders.values(), self.write, self.generate):
             if batcher is not None:
                 batcher.close()
 
+    def sketch(self, name: str | None = None) -> "SketchModel":
+        """The sketch model called `name` (None: the default), else ApiError naming the loaded ones."""
+        if not self.sketches:
+            raise ApiError(404, "No sketch model is loaded; start serve.py with --sketch_run.")
+        if name is None:
+            return next(iter(self.sketches.values()))
+        if name not in self.sketches:
+            raise ApiError(400, f"Unknown sketch model {name!r}; the loaded ones are: {', '.join(self.sketches)}.")
+        return self.sketches[name]
+
     # sketch: every mode ends in decode(z rows) of the SavedModel
-    def _run_decode(self, items):
+    def _run_decode(self, model, items):
         tf = self.tf
         z = np.concatenate([item["z"] for item in items]).astype(np.float32)
         temperature = np.concatenate([np.full(len(item["z"]), item["temperature"]) for item in items])
-        out = self.sketch.module.decode(z=tf.constant(z), temperature=tf.constant(temperature, tf.float32),
-                                        seed=tf.constant([items[0]["seed"], 0], tf.int32))
+        out = model.module.decode(z=tf.constant(z), temperature=tf.constant(temperature, tf.float32),
+                                  seed=tf.constant([items[0]["seed"], 0], tf.int32))
         return _split(_rows(out["strokes"].numpy(), out["lengths"].numpy()), [len(item["z"]) for item in items])
 
-    def encode(self, drawings: Sequence[Sequence[np.ndarray]]) -> tuple[np.ndarray, np.ndarray, list[np.ndarray]]:
+    async def decode(self, model: "SketchModel", z: np.ndarray, temperature: float, seed: int) -> list:
+        return await self.decoders[model.name].submit({"z": z, "temperature": temperature, "seed": seed},
+                                                      rows=len(z))
+
+    def encode(self, model: "SketchModel",
+               drawings: Sequence[Sequence[np.ndarray]]) -> tuple[np.ndarray, np.ndarray, list[np.ndarray]]:
         tf = self.tf
-        strokes = [self.sketch.canvas_to_strokes(d) for d in drawings]
+        strokes = [model.canvas_to_strokes(d) for d in drawings]
         lengths = np.array([len(s) for s in strokes], np.int32)
         padded = np.zeros((len(strokes), lengths.max(), 3), np.float32)
         for i, s in enumerate(strokes):
             padded[i, :len(s)] = s
-        out = self.sketch.module.encode(strokes=tf.constant(padded), lengths=tf.constant(lengths))
+        out = model.module.encode(strokes=tf.constant(padded), lengths=tf.constant(lengths))
         return out["mu"].numpy(), out["sigma"].numpy(), strokes
 
-    def complete(self, drawing: Sequence[np.ndarray], num_samples: int, temperature: float,
+    def complete(self, model: "SketchModel", drawing: Sequence[np.ndarray], num_samples: int, temperature: float,
                  seed: int) -> tuple[np.ndarray, list[list[list[float]]]]:
         tf = self.tf
-        start = self.sketch.canvas_to_strokes(drawing)
-        out = self.sketch.module.complete(strokes=tf.constant(start), num_samples=tf.constant(num_samples),
-                                          temperature=tf.constant(temperature, tf.float32),
-                                          seed=tf.constant([seed, 0], tf.int32))
+        start = model.canvas_to_strokes(drawing)
+        out = model.module.complete(strokes=tf.constant(start), num_samples=tf.constant(num_samples),
+                                    temperature=tf.constant(temperature, tf.float32),
+                                    seed=tf.constant([seed, 0], tf.int32))
         return start, _rows(out["strokes"].numpy(), out["lengths"].numpy())
 
     # handwriting: texts written in one style share a call
@@ -298,10 +322,11 @@ def create_app(service: Service) -> FastAPI:
 
     @app.get("/api/info")
     async def info():
-        s, h, t = service.sketch, service.handwriting, service.text
+        h, t = service.handwriting, service.text
+        models = [{"name": m.name, "conditional": m.conditional, "path": m.path} for m in service.sketches.values()]
         return {
             "limits": LIMITS,
-            "sketch": s and {"conditional": s.conditional, "path": s.path},
+            "sketch": models and {**models[0], "models": models},
             "handwriting": h and {"alphabet": h.alphabet, "styles": sorted(h.styles), "path": h.path},
             "text": t and {"characters": "".join(t.chars), "path": t.path},
         }
@@ -309,47 +334,44 @@ def create_app(service: Service) -> FastAPI:
     @app.post("/api/sketch/sample")
     async def sketch_sample(request: Request):
         body = await read_body(request, SketchSample)
-        sketch = need(service.sketch, "sketch", "--sketch_run")
+        sketch = service.sketch(body.model)
         seed = _seed(body.seed)
         z = np.random.default_rng(seed).standard_normal((body.num_samples, sketch.z_size))
-        drawings = await service.decode.submit({"z": z, "temperature": body.temperature, "seed": seed},
-                                               rows=body.num_samples)
+        drawings = await service.decode(sketch, z, body.temperature, seed)
         return {"drawings": drawings, "seed": seed}
 
     @app.post("/api/sketch/complete")
     async def sketch_complete(request: Request):
         body = await read_body(request, SketchDrawing)
-        need(service.sketch, "sketch", "--sketch_run")
+        sketch = service.sketch(body.model)
         drawing = check_drawing(body.strokes)
-        start, endings = service.complete(drawing, body.num_samples, body.temperature, _seed(body.seed))
+        start, endings = service.complete(sketch, drawing, body.num_samples, body.temperature, _seed(body.seed))
         return {"start": np.round(start, 3).tolist(), "drawings": endings}
 
-    def conditional_sketch():
-        sketch = need(service.sketch, "sketch", "--sketch_run")
+    def conditional_sketch(name):
+        sketch = service.sketch(name)
         if not sketch.conditional:
-            raise ApiError(400, "The loaded sketch model is unconditional (no encoder): it cannot reconstruct or "
-                                "interpolate drawings; serve a conditional run for that.")
+            raise ApiError(400, f"The sketch model {sketch.name!r} is unconditional (no encoder): it cannot "
+                                "reconstruct or interpolate drawings; pick a conditional one for that.")
         return sketch
 
     @app.post("/api/sketch/reconstruct")
     async def sketch_reconstruct(request: Request):
         body = await read_body(request, SketchDrawing)
-        conditional_sketch()
-        mu, sigma, strokes = service.encode([check_drawing(body.strokes)])
+        sketch = conditional_sketch(body.model)
+        mu, sigma, strokes = service.encode(sketch, [check_drawing(body.strokes)])
         seed = _seed(body.seed)
         z = mu + sigma * np.random.default_rng(seed).standard_normal((body.num_samples, mu.shape[1]))
-        drawings = await service.decode.submit({"z": z, "temperature": body.temperature, "seed": seed},
-                                               rows=body.num_samples)
+        drawings = await service.decode(sketch, z, body.temperature, seed)
         return {"input": np.round(strokes[0], 3).tolist(), "drawings": drawings}
 
     @app.post("/api/sketch/interpolate")
     async def sketch_interpolate(request: Request):
         body = await read_body(request, SketchInterpolate)
-        conditional_sketch()
-        mu, _, _ = service.encode([check_drawing(body.a, "a"), check_drawing(body.b, "b")])
+        sketch = conditional_sketch(body.model)
+        mu, _, _ = service.encode(sketch, [check_drawing(body.a, "a"), check_drawing(body.b, "b")])
         z = np.stack([slerp(mu[0], mu[1], t) for t in np.linspace(0.0, 1.0, body.steps)])
-        drawings = await service.decode.submit({"z": z, "temperature": body.temperature, "seed": _seed(body.seed)},
-                                               rows=body.steps)
+        drawings = await service.decode(sketch, z, body.temperature, _seed(body.seed))
         return {"drawings": drawings}
 
     @app.post("/api/handwriting/write")

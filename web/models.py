@@ -53,10 +53,13 @@ def _load(path):
 
 @dataclasses.dataclass
 class SketchModel:
-    """A Sketch-RNN SavedModel: signatures sample, decode, complete (and encode if conditional)."""
+    """A Sketch-RNN SavedModel: signatures sample, decode, complete, mixture (and encode if
+    conditional). name: how the page's model picker shows it (the run folder's name, without the
+    sketch_rnn_ of the shipped ones)."""
     path: str
     module: object
     config: dict
+    name: str = "sketch"
 
     @property
     def conditional(self) -> bool:
@@ -115,12 +118,19 @@ class TextModel:
         return sorted({c for c in text if c not in known})
 
 
+def sketch_name(folder: str) -> str:
+    """The picker's name of a SavedModel folder: its run directory's name (sketch_rnn_bird -> bird)."""
+    run = os.path.dirname(folder) if os.path.basename(folder) == "saved_model" else folder
+    name = os.path.basename(run)
+    return name[len("sketch_rnn_"):] if name.startswith("sketch_rnn_") else name
+
+
 def load_sketch(path: str | os.PathLike) -> SketchModel:
     folder = saved_model_dir(path)
     config = _read_json(os.path.join(folder, "assets.extra", "config.json"))
     if "dec_rnn_size" not in config:
         raise ModelError(f"{folder} is not a Sketch-RNN SavedModel (its config has no dec_rnn_size).")
-    return SketchModel(folder, _load(folder), config)
+    return SketchModel(folder, _load(folder), config, sketch_name(folder))
 
 
 def load_styles(folder: str | os.PathLike | None) -> dict[str, Style]:

@@ -163,8 +163,16 @@ const kept = { a: null, b: null };
 const sketchButtons = ["sketch-complete", "sketch-random", "sketch-reconstruct", "sketch-interpolate"].map($);
 
 function sketchSettings() {
-  return { temperature: Number($("sketch-temperature").value), num_samples: Number($("sketch-count").value) };
+  return { temperature: Number($("sketch-temperature").value), num_samples: Number($("sketch-count").value),
+           model: $("sketch-model").value };
 }
+
+// Reconstruct and interpolate need an encoder: shown only for conditional models.
+function pickSketchModel() {
+  const picked = INFO.sketch.models.find((m) => m.name === $("sketch-model").value);
+  document.querySelectorAll(".conditional").forEach((el) => { el.hidden = !picked.conditional; });
+}
+$("sketch-model").addEventListener("change", pickSketchModel);
 
 $("sketch-temperature").addEventListener("input", (e) => { $("sketch-temperature-value").textContent = Number(e.target.value).toFixed(2); });
 $("sketch-clear").addEventListener("click", () => sketchPad.clear());
@@ -217,7 +225,8 @@ $("sketch-keep-b").addEventListener("click", () => { try { keep("b"); } catch (e
 
 $("sketch-interpolate").addEventListener("click", () => busy(sketchButtons, "sketch-status", async () => {
   if (!kept.a || !kept.b) throw new Error("Draw two drawings and keep them as A and B first.");
-  const out = await api("/api/sketch/interpolate", { a: kept.a, b: kept.b, steps: 6, temperature: 0.1 });
+  const out = await api("/api/sketch/interpolate",
+    { a: kept.a, b: kept.b, steps: 6, temperature: 0.1, model: $("sketch-model").value });
   say("sketch-status", "From A to B through the latent space.");
   await showDrawings(out.drawings.map((rows) => [{ lines: rowsToLines(rows).lines, color: "#1b1f24" }]), "step");
 }));
@@ -307,8 +316,14 @@ $("text-generate").addEventListener("click", () => busy([$("text-generate")], "t
   if (!INFO.sketch) {
     say("sketch-status", "No sketch model is loaded (serve.py --sketch_run).", true);
     sketchButtons.forEach((b) => { b.disabled = true; });
-  } else if (!INFO.sketch.conditional) {
-    document.querySelectorAll(".conditional").forEach((el) => { el.hidden = true; });
+  } else {
+    INFO.sketch.models.forEach((m) => {
+      const option = document.createElement("option");
+      option.value = m.name;
+      option.textContent = m.conditional ? m.name : `${m.name} (decoder only)`;
+      $("sketch-model").appendChild(option);
+    });
+    pickSketchModel();
   }
   const select = $("hw-style");
   if (INFO.handwriting) {
