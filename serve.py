@@ -61,7 +61,7 @@ def load_service(sketch_runs, handwriting_run, char_run, styles_dir=None, window
     """A web.api.Service with every model that can be found; says which were loaded. sketch_runs: a
     run directory or a list of them (empty: default_sketch_runs)."""
     from web import models
-    from web.api import Service
+    from web.service import Service
 
     loaded = {}
     given = [sketch_runs] if isinstance(sketch_runs, str) else list(sketch_runs or [])
@@ -91,15 +91,14 @@ def load_service(sketch_runs, handwriting_run, char_run, styles_dir=None, window
 
 def serve(f):
     try:
-        import uvicorn
-
+        from web import server
         from web.api import create_app
     except ImportError as e:
         raise RuntimeError(f"The web server needs the web extra ({e}): pip install -e '.[web]'") from None
     service = load_service(f.sketch_run, f.handwriting_run, f.char_run, f.styles_dir,
                            None if f.no_batching else f.batch_window_ms / 1000.0)
     print(f"Serving on http://{f.host}:{f.port}/ (Ctrl-C to stop)", flush=True)
-    uvicorn.run(create_app(service), host=f.host, port=f.port, log_level="warning")
+    server.run(create_app(service), f.host, f.port)
 
 
 def main(argv):

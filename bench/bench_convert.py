@@ -24,9 +24,9 @@ from bench.common import emit  # noqa: E402
 from sketch_rnn import convert, magenta_js  # noqa: E402
 
 
-def timed(fn):
+def timed(fn, *args, **kwargs):
     start = time.perf_counter()
-    result = fn()
+    result = fn(*args, **kwargs)
     return result, time.perf_counter() - start
 
 
@@ -40,16 +40,16 @@ def main():
         sys.exit(f"No magenta_js/*.gen.json under {args.shared_data}; pass --shared_data.")
     for path in js_files:
         name = os.path.basename(path).split(".")[0]
-        _, read_s = timed(lambda: magenta_js.read_file(path))
-        run, total_s = timed(lambda: convert.import_magenta_js(path, os.path.join(out, name), progress=False))
+        _, read_s = timed(magenta_js.read_file, path)
+        run, total_s = timed(convert.import_magenta_js, path, os.path.join(out, name), progress=False)
         emit(benchmark="convert", what="magenta_js import", model=name, read_s=read_s, to_run_dir_s=total_s)
-    _, export_s = timed(lambda: convert.export_magenta_js(run, os.path.join(out, "again.gen.json")))
+    _, export_s = timed(convert.export_magenta_js, run, os.path.join(out, "again.gen.json"))
     emit(benchmark="convert", what="magenta_js export", model=os.path.basename(run), seconds=export_s)
     for root in sorted(glob.glob(os.path.join(args.shared_data, "magenta_tf1", "*", "model_config.json"))):
         root = os.path.dirname(root)
         name = os.path.basename(root)
-        _, seconds = timed(lambda: convert.import_magenta_tf1(root, os.path.join(out, "tf1_" + name),
-                                                              data_dir=os.path.join(args.shared_data, "sketch")))
+        _, seconds = timed(convert.import_magenta_tf1, root, os.path.join(out, "tf1_" + name),
+                           data_dir=os.path.join(args.shared_data, "sketch"))
         emit(benchmark="convert", what="magenta_tf1 import", model=name, to_run_dir_s=seconds)
 
 

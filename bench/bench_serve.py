@@ -75,8 +75,8 @@ def main():
     for mode, window in (("batching_on", 0.005), ("batching_off", None)):
         with running_server(runs, window=window) as (base, service):
             latencies, seconds = load(base, args)
-            batcher = {"sketch": next(iter(service.decoders.values()), None), "text": service.generate,
-                       "handwriting": service.write}[args.route]
+            batcher = {"sketch": next(iter(service.decoders.values()), None), "text": service.generator,
+                       "handwriting": service.writer}[args.route]
             total = len(latencies)
             samples = total * (args.samples if args.route == "sketch" else 1)
             results[mode] = dict(p50_s=float(np.percentile(latencies, 50)), p95_s=float(np.percentile(latencies, 95)),

@@ -132,7 +132,7 @@ def test_malformed_json_nan_and_huge_bodies(server):
 
 def test_concurrent_requests_share_one_model_call(server):
     base, service = server
-    before = service.generate.calls
+    before = service.generator.calls
     prompts = ["to", "be or", "not to be th", "t"]
     with concurrent.futures.ThreadPoolExecutor(len(prompts)) as pool:
         results = list(pool.map(lambda p: call(base, "/api/text/generate", {"prompt": p, "steps": 7 + len(p)}),
@@ -140,7 +140,7 @@ def test_concurrent_requests_share_one_model_call(server):
     assert all(status == 200 for status, _ in results)
     assert [out["text"][:len(p)] for (_, out), p in zip(results, prompts)] == prompts
     assert [len(out["text"]) for _, out in results] == [len(p) + 7 + len(p) for p in prompts]
-    assert service.generate.calls - before < len(prompts)  # gathered into fewer calls than requests
+    assert service.generator.calls - before < len(prompts)  # gathered into fewer calls than requests
 
 
 def test_batcher_gathers_within_the_window_and_splits_results():

@@ -139,6 +139,45 @@ def test_model_picker_draws_with_two_models(page):
     assert page.find_element(By.ID, "sketch-reconstruct").is_displayed() == conditional
 
 
+# Light-blue pixels of a canvas (the model's live continuation, #8fb8e8).
+GHOST = """
+const c = arguments[0]; const d = c.getContext('2d').getImageData(0, 0, c.width, c.height).data;
+let n = 0; for (let i = 0; i < d.length; i += 4) if (d[i + 3] > 0 && d[i + 2] > 200 && d[i] < 180) n++; return n;"""
+
+
+def test_drawing_together_continues_on_the_canvas(page, tmp_path):
+    """Draw, lift the pen: the picked model's continuation appears on the same canvas in light blue
+    (or the page says the model considers the drawing finished); with two models when two are loaded."""
+    from selenium.webdriver.common.action_chains import ActionChains
+    from selenium.webdriver.common.by import By
+    from selenium.webdriver.support.ui import Select
+    page.find_element(By.ID, "tab-sketch").click()
+    names = page.execute_script("return INFO.sketch.models.map((m) => m.name)")
+    canvas = page.find_element(By.ID, "sketch-canvas")
+    seen = {}
+    for name in (["sheep", "bird"] if {"sheep", "bird"} <= set(names) else names[:2]):
+        Select(page.find_element(By.ID, "sketch-model")).select_by_value(name)
+        page.find_element(By.ID, "sketch-clear").click()
+        actions = ActionChains(page).move_to_element_with_offset(canvas, -80, -20).click_and_hold()
+        for dx, dy in [(20, -20), (40, -5), (40, 5), (20, 20)]:
+            actions.move_by_offset(dx, dy)
+        actions.release().perform()
+        wait_for(page, "return sketchPad.ghost.length > 0 || "
+                       "document.getElementById('sketch-status').textContent.includes('finished')")
+        ghost = page.execute_script("return sketchPad.ghost.flat().length")
+        if ghost:
+            assert page.execute_script(GHOST, canvas) > 30
+            assert "Drawing together with " + name in page.find_element(By.ID, "sketch-status").text
+            if not seen:
+                screenshot(page, "web_sketch_together.png", tmp_path)
+        seen[name] = page.execute_script("return JSON.stringify(sketchPad.ghost)")
+        # drawing on replaces the continuation
+        ActionChains(page).move_to_element_with_offset(canvas, 0, 60).click_and_hold().move_by_offset(5, 5).perform()
+        assert page.execute_script("return sketchPad.ghost.length") == 0
+        ActionChains(page).release().perform()
+    assert len(seen) == 2 and len(set(seen.values())) == 2, seen
+
+
 def test_handwriting_tab_writes_a_sentence(page, tmp_path):
     from selenium.webdriver.common.by import By
     page.find_element(By.ID, "tab-handwriting").click()

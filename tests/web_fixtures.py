@@ -54,6 +54,7 @@ def running_server(runs, window=0.005):
     import uvicorn
 
     from serve import load_service
+    from web import server as web_server
     from web.api import create_app
 
     sketches = runs["sketch"] if isinstance(runs["sketch"], list) else [runs["sketch"]]
@@ -61,7 +62,7 @@ def running_server(runs, window=0.005):
     service = load_service(sketches, str(runs["handwriting"]), str(runs["text"]), window=window)
     sock = socket.socket()
     sock.bind(("127.0.0.1", 0))
-    server = uvicorn.Server(uvicorn.Config(create_app(service), log_level="warning"))
+    server = uvicorn.Server(web_server.config(create_app(service)))
     thread = threading.Thread(target=server.run, kwargs={"sockets": [sock]}, daemon=True)
     thread.start()
     deadline = time.time() + 30

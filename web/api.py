@@ -1,6 +1,7 @@
-"""The web app: a FastAPI application over the SavedModels of web.models, and the static page.
+"""The web app's routes: a FastAPI application over web.service (the model calls), and the static page.
 
-Routes (JSON in, JSON out; every error is {"error": "what was wrong"} with HTTP 400, 404 or 413):
+Routes (JSON in, JSON out; every error, 404 and 405 included, is {"error": "what was wrong"} with
+HTTP 400, 404, 405, 413, 500 or 503, answered without closing the connection):
   GET  /                      the page (web/static/)
   GET  /api/info              which models are loaded, their alphabets and styles, the limits
   POST /api/sketch/sample     {num_samples, temperature, seed?, model?} -> {"drawings": [stroke-3, ...]}
@@ -16,8 +17,9 @@ handwriting lines are IAM offsets [dx, dy, end_of_stroke] (y up).
 Nothing in a request reaches the file system: sketch models and styles are picked by name from those
 loaded at start ("model" names one of /api/info's sketch models; default the first).
 """
-import functools
+import contextlib
 import json
+import logging
 import math
 import os
 import typing
@@ -28,14 +30,14 @@ import pydantic
 from fastapi import FastAPI, Request
 from fastapi.responses import FileResponse, JSONResponse
 from fastapi.staticfiles import StaticFiles
+from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from data_utils import svg
 from data_utils.handwriting_style import style_from_polylines
 from data_utils.latent import slerp
-from web.batching import Batcher
+from web.service import Service, ServiceError
 
-if typing.TYPE_CHECKING:
-    from web.models import HandwritingModel, SketchModel, TextModel
+log = logging.getLogger("rnngen.web")
 
 STATIC_DIR = os.path.join(os.path.dirname(os.path.abspath(__file__)), "static")
 
@@ -52,13 +54,13 @@ LIMITS = {
     "max_interpolation_steps": 12,
     "temperature": [0.01, 2.0],
     "bias": [0.0, 10.0],
+    "max_coordinate": 1_000_000,   # |x|, |y| of a canvas point
+    "max_json_depth": 400,         # nesting of the request body
 }
 
 
-class ApiError(Exception):
-    def __init__(self, status: int, message: str):
-        super().__init__(message)
-        self.status, self.message = status, message
+class ApiError(ServiceError):
+    """A request refused before any model runs (the status and message are the answer)."""
 
 
 # ----- request bodies ------------------------------------------------------------------------------
@@ -144,20 +146,39 @@ async def read_body(request: Request, model: type[_BodyT]) -> _BodyT:
             raise ApiError(413, f"The request is larger than {LIMITS['max_body_bytes']:,} bytes; send a smaller "
                                 "drawing or less text.")
         chunks.append(chunk)
+    too_deep = ApiError(400, f"The request body is nested deeper than {LIMITS['max_json_depth']} levels.")
     try:
         payload = json.loads(b"".join(chunks) or b"null", parse_constant=_reject_constant)
+    except RecursionError:
+        raise too_deep from None
     except (ValueError, UnicodeDecodeError) as e:
         raise ApiError(400, f"The request body is not valid JSON ({e}).") from None
     if not isinstance(payload, dict):
         raise ApiError(400, "The request body must be a JSON object.")
+    if _depth(payload) > LIMITS["max_json_depth"]:
+        raise too_deep
     try:
         return model.model_validate(payload)
     except pydantic.ValidationError as e:
         raise ApiError(400, _describe(e)) from None
 
 
+def _depth(value) -> int:
+    """Nesting depth of a parsed JSON value (iterative: a deep value cannot exhaust the stack)."""
+    deepest, stack = 0, [(value, 1)]
+    while stack:
+        item, depth = stack.pop()
+        deepest = max(deepest, depth)
+        if depth > LIMITS["max_json_depth"]:
+            break
+        children = item.values() if isinstance(item, dict) else item if isinstance(item, list) else ()
+        stack.extend((child, depth + 1) for child in children if isinstance(child, (dict, list)))
+    return deepest
+
+
 def check_drawing(strokes: Drawing, name: str = "strokes") -> list[np.ndarray]:
-    """A canvas drawing: at least one point, finite coordinates, within the size limits."""
+    """A canvas drawing: at least one point, finite coordinates within +-max_coordinate, within the
+    size limits."""
     if not strokes or not any(len(s) for s in strokes):
         raise ApiError(400, f"{name}: the drawing is empty; draw something first.")
     if len(strokes) > LIMITS["max_strokes"]:
@@ -165,10 +186,14 @@ def check_drawing(strokes: Drawing, name: str = "strokes") -> list[np.ndarray]:
     points = sum(len(s) for s in strokes)
     if points > LIMITS["max_points"]:
         raise ApiError(413, f"{name}: {points} points; at most {LIMITS['max_points']} are allowed.")
+    bound = LIMITS["max_coordinate"]
     for k, stroke in enumerate(strokes):
         for p in stroke:
             if len(p) != 2 or not all(math.isfinite(v) for v in p):
                 raise ApiError(400, f"{name}: stroke {k} holds a point that is not two finite numbers ({p}).")
+            if any(abs(v) > bound for v in p):
+                raise ApiError(400, f"{name}: stroke {k} holds the point {p}, beyond +-{bound:,} (canvas pixels "
+                                    "are expected).")
     return [np.asarray(s, np.float64).reshape(-1, 2) for s in strokes if len(s)]
 
 
@@ -182,17 +207,6 @@ def _seed(seed):
     return int(np.random.default_rng().integers(1 << 30)) if seed is None else seed
 
 
-def _rows(strokes, lengths):
-    """Batched signature output -> list of stroke rows cut to their lengths (JSON-ready)."""
-    return [np.round(s[:n], 3).tolist() for s, n in zip(np.asarray(strokes), np.asarray(lengths))]
-
-
-def _split(rows, sizes):
-    """One batched call's rows -> the consecutive parts of `sizes` rows, one per request."""
-    bounds = np.cumsum([0, *sizes])
-    return [rows[a:b] for a, b in zip(bounds[:-1], bounds[1:])]
-
-
 def wrap(text: str, width: int) -> list[str]:
     import textwrap
     lines = [line for paragraph in text.split("\n") for line in (textwrap.wrap(paragraph, width) or [])]
@@ -204,117 +218,46 @@ def wrap(text: str, width: int) -> list[str]:
     return lines
 
 
-# ----- the batched calls -----------------------------------------------------------------------------
-class Service:
-    """The loaded models and one Batcher per model; `window` None turns batching off. sketches: the
-    Sketch-RNN models of the page's picker, the first the default."""
-
-    def __init__(self, sketches: "Sequence[SketchModel]" = (), handwriting: "HandwritingModel | None" = None,
-                 text: "TextModel | None" = None, window: float | None = 0.005):
-        import tensorflow as tf
-        self.tf = tf
-        self.sketches = {model.name: model for model in sketches}
-        self.handwriting, self.text = handwriting, text
-        self.decoders = {name: Batcher(functools.partial(self._run_decode, model), window, name=f"sketch-{name}")
-                         for name, model in self.sketches.items()}
-        self.write = Batcher(self._run_write, window, name="handwriting") if handwriting else None
-        self.generate = Batcher(self._run_generate, window, name="text") if text else None
-
-    def close(self) -> None:
-        for batcher in (*self.decoders.values(), self.write, self.generate):
-            if batcher is not None:
-                batcher.close()
-
-    def sketch(self, name: str | None = None) -> "SketchModel":
-        """The sketch model called `name` (None: the default), else ApiError naming the loaded ones."""
-        if not self.sketches:
-            raise ApiError(404, "No sketch model is loaded; start serve.py with --sketch_run.")
-        if name is None:
-            return next(iter(self.sketches.values()))
-        if name not in self.sketches:
-            raise ApiError(400, f"Unknown sketch model {name!r}; the loaded ones are: {', '.join(self.sketches)}.")
-        return self.sketches[name]
-
-    # sketch: every mode ends in decode(z rows) of the SavedModel
-    def _run_decode(self, model, items):
-        tf = self.tf
-        z = np.concatenate([item["z"] for item in items]).astype(np.float32)
-        temperature = np.concatenate([np.full(len(item["z"]), item["temperature"]) for item in items])
-        out = model.module.decode(z=tf.constant(z), temperature=tf.constant(temperature, tf.float32),
-                                  seed=tf.constant([items[0]["seed"], 0], tf.int32))
-        return _split(_rows(out["strokes"].numpy(), out["lengths"].numpy()), [len(item["z"]) for item in items])
-
-    async def decode(self, model: "SketchModel", z: np.ndarray, temperature: float, seed: int) -> list:
-        return await self.decoders[model.name].submit({"z": z, "temperature": temperature, "seed": seed},
-                                                      rows=len(z))
-
-    def encode(self, model: "SketchModel",
-               drawings: Sequence[Sequence[np.ndarray]]) -> tuple[np.ndarray, np.ndarray, list[np.ndarray]]:
-        tf = self.tf
-        strokes = [model.canvas_to_strokes(d) for d in drawings]
-        lengths = np.array([len(s) for s in strokes], np.int32)
-        padded = np.zeros((len(strokes), lengths.max(), 3), np.float32)
-        for i, s in enumerate(strokes):
-            padded[i, :len(s)] = s
-        out = model.module.encode(strokes=tf.constant(padded), lengths=tf.constant(lengths))
-        return out["mu"].numpy(), out["sigma"].numpy(), strokes
-
-    def complete(self, model: "SketchModel", drawing: Sequence[np.ndarray], num_samples: int, temperature: float,
-                 seed: int) -> tuple[np.ndarray, list[list[list[float]]]]:
-        tf = self.tf
-        start = model.canvas_to_strokes(drawing)
-        out = model.module.complete(strokes=tf.constant(start), num_samples=tf.constant(num_samples),
-                                    temperature=tf.constant(temperature, tf.float32),
-                                    seed=tf.constant([seed, 0], tf.int32))
-        return start, _rows(out["strokes"].numpy(), out["lengths"].numpy())
-
-    # handwriting: texts written in one style share a call
-    def _run_write(self, items):
-        tf = self.tf
-        texts = [line for item in items for line in item["lines"]]
-        bias = np.concatenate([np.full(len(item["lines"]), item["bias"]) for item in items]).astype(np.float32)
-        style = items[0]["style"]
-        strokes = style.strokes if style is not None else np.zeros((0, 3), np.float32)
-        out = self.handwriting.module.synthesize(
-            text=tf.constant(texts), bias=tf.constant(bias), seed=tf.constant([items[0]["seed"], 0], tf.int32),
-            style_strokes=tf.constant(strokes, tf.float32), style_text=tf.constant(style.text if style else ""))
-        return _split(_rows(out["strokes"].numpy(), out["lengths"].numpy()), [len(item["lines"]) for item in items])
-
-    # text: prompts of any length share a call; each result is cut to its own length
-    def _run_generate(self, items):
-        tf = self.tf
-        steps = max(item["steps"] for item in items)
-        out = self.text.module.generate(
-            prime=tf.constant([item["prompt"] for item in items]), steps=tf.constant(steps),
-            temperature=tf.constant([item["temperature"] for item in items], tf.float32),
-            top_k=tf.constant(0), seed=tf.constant(items[0]["seed"]))
-        texts = [t.decode("utf-8") for t in out["text"].numpy()]
-        return [t[:len(item["prompt"]) + item["steps"]] for t, item in zip(texts, items)]
-
-
 def create_app(service: Service) -> FastAPI:
-    """The FastAPI application serving `service` (a Service) and the static page."""
-    app = FastAPI(title="RNN sequence generators", docs_url=None, redoc_url=None, openapi_url=None)
+    """The FastAPI application serving `service` (a web.service.Service) and the static page. Every
+    error path answers {"error": ...} as JSON without closing the connection; only errors of our own
+    (not the user's) are logged with a traceback."""
+
+    @contextlib.asynccontextmanager
+    async def lifespan(app):
+        yield
+        service.close()
+
+    app = FastAPI(title="RNN sequence generators", docs_url=None, redoc_url=None, openapi_url=None,
+                  lifespan=lifespan)
     app.state.service = service
     app.mount("/static", StaticFiles(directory=STATIC_DIR), name="static")
 
-    @app.exception_handler(ApiError)
-    async def api_error(request, error):
+    @app.exception_handler(ServiceError)
+    async def refused(request, error):
         return JSONResponse({"error": error.message}, status_code=error.status)
 
-    @app.exception_handler(Exception)
-    async def unexpected(request, error):
-        invalid = getattr(service.tf.errors, "InvalidArgumentError", ())
-        if isinstance(error, invalid):  # a SavedModel signature refused an input: say which
+    @app.exception_handler(StarletteHTTPException)
+    async def http_error(request, error):  # 404 no such route, 405 wrong method
+        return JSONResponse({"error": f"{error.detail}: {request.method} {request.url.path}"},
+                            status_code=error.status_code, headers=getattr(error, "headers", None))
+
+    invalid = getattr(service.tf.errors, "InvalidArgumentError", None)
+    if invalid is not None:
+        @app.exception_handler(invalid)
+        async def model_refused(request, error):  # a SavedModel signature refused an input: say which
             message = error.message.split("assertion failed:")[-1].split("\n")[0].strip()
             return JSONResponse({"error": f"The model refused the input: {message}"}, status_code=400)
-        return JSONResponse({"error": f"Internal error ({type(error).__name__}); the server keeps running."},
-                            status_code=500)
 
-    def need(model, name, flag):
-        if model is None:
-            raise ApiError(404, f"No {name} model is loaded; start serve.py with {flag}.")
-        return model
+    @app.middleware("http")
+    async def unexpected(request, call_next):
+        """Anything else is a bug of ours: logged once, answered as JSON, the connection kept."""
+        try:
+            return await call_next(request)
+        except Exception as error:  # noqa: BLE001 (the last line of defence)
+            log.exception("internal error on %s %s", request.method, request.url.path)
+            return JSONResponse({"error": f"Internal error ({type(error).__name__}); the server keeps running."},
+                                status_code=500)
 
     @app.get("/")
     async def index():
@@ -337,15 +280,14 @@ def create_app(service: Service) -> FastAPI:
         sketch = service.sketch(body.model)
         seed = _seed(body.seed)
         z = np.random.default_rng(seed).standard_normal((body.num_samples, sketch.z_size))
-        drawings = await service.decode(sketch, z, body.temperature, seed)
-        return {"drawings": drawings, "seed": seed}
+        return {"drawings": await service.decode(sketch, z, body.temperature, seed), "seed": seed}
 
     @app.post("/api/sketch/complete")
     async def sketch_complete(request: Request):
         body = await read_body(request, SketchDrawing)
         sketch = service.sketch(body.model)
-        drawing = check_drawing(body.strokes)
-        start, endings = service.complete(sketch, drawing, body.num_samples, body.temperature, _seed(body.seed))
+        start = sketch.canvas_to_strokes(check_drawing(body.strokes))
+        endings = await service.complete(sketch, start, body.num_samples, body.temperature, _seed(body.seed))
         return {"start": np.round(start, 3).tolist(), "drawings": endings}
 
     def conditional_sketch(name):
@@ -359,25 +301,29 @@ def create_app(service: Service) -> FastAPI:
     async def sketch_reconstruct(request: Request):
         body = await read_body(request, SketchDrawing)
         sketch = conditional_sketch(body.model)
-        mu, sigma, strokes = service.encode(sketch, [check_drawing(body.strokes)])
+        strokes = sketch.canvas_to_strokes(check_drawing(body.strokes))
+        mu, sigma = await service.encode(sketch, [strokes])
         seed = _seed(body.seed)
         z = mu + sigma * np.random.default_rng(seed).standard_normal((body.num_samples, mu.shape[1]))
         drawings = await service.decode(sketch, z, body.temperature, seed)
-        return {"input": np.round(strokes[0], 3).tolist(), "drawings": drawings}
+        return {"input": np.round(strokes, 3).tolist(), "drawings": drawings}
 
     @app.post("/api/sketch/interpolate")
     async def sketch_interpolate(request: Request):
         body = await read_body(request, SketchInterpolate)
         sketch = conditional_sketch(body.model)
-        mu, _, _ = service.encode(sketch, [check_drawing(body.a, "a"), check_drawing(body.b, "b")])
+        ends = [sketch.canvas_to_strokes(check_drawing(drawing, name))
+                for drawing, name in ((body.a, "a"), (body.b, "b"))]
+        mu, _ = await service.encode(sketch, ends)
         z = np.stack([slerp(mu[0], mu[1], t) for t in np.linspace(0.0, 1.0, body.steps)])
-        drawings = await service.decode(sketch, z, body.temperature, _seed(body.seed))
-        return {"drawings": drawings}
+        return {"drawings": await service.decode(sketch, z, body.temperature, _seed(body.seed))}
 
     @app.post("/api/handwriting/write")
     async def handwriting_write(request: Request):
         body = await read_body(request, HandwritingWrite)
-        model = need(service.handwriting, "handwriting", "--handwriting_run")
+        model = service.handwriting
+        if model is None:
+            raise ApiError(404, "No handwriting model is loaded; start serve.py with --handwriting_run.")
         refuse_unknown(model.unknown_characters(body.text), "The model cannot write these characters",
                        f" It knows: {model.alphabet}")
         lines = wrap(body.text, LIMITS["line_chars"])
@@ -395,22 +341,17 @@ def create_app(service: Service) -> FastAPI:
             if body.style not in model.styles:
                 raise ApiError(400, f"Unknown style {body.style!r}; the styles are: {', '.join(sorted(model.styles))}.")
             style, key = model.styles[body.style], body.style
-        rows = await service.write.submit({"lines": lines, "bias": body.bias, "seed": _seed(body.seed),
-                                           "style": style}, rows=len(lines), key=key)
-        page = svg.handwriting_page([np.asarray(r, np.float32).reshape(-1, 3) for r in rows])
-        return {"lines": rows, "text_lines": lines, "svg": page.tostring()}
+        written = await service.write(lines, body.bias, _seed(body.seed), style, key)
+        page = svg.handwriting_page([np.asarray(r, np.float32).reshape(-1, 3) for r in written])
+        return {"lines": written, "text_lines": lines, "svg": page.tostring()}
 
     @app.post("/api/text/generate")
     async def text_generate(request: Request):
         body = await read_body(request, TextGenerate)
-        model = need(service.text, "text", "--char_run")
-        refuse_unknown(model.unknown_characters(body.prompt), "The prompt holds characters the model does not know")
-        text = await service.generate.submit({"prompt": body.prompt, "steps": body.steps,
-                                              "temperature": body.temperature, "seed": _seed(body.seed)})
-        return {"text": text}
-
-    @app.on_event("shutdown")
-    async def shutdown():
-        service.close()
+        if service.text is None:
+            raise ApiError(404, "No text model is loaded; start serve.py with --char_run.")
+        refuse_unknown(service.text.unknown_characters(body.prompt),
+                       "The prompt holds characters the model does not know")
+        return {"text": await service.generate(body.prompt, body.steps, body.temperature, _seed(body.seed))}
 
     return app

@@ -51,6 +51,11 @@ class Batcher:
             self._flush(loop, key)
         return await future
 
+    async def call(self, fn, *args):
+        """Run fn(*args) alone on this model's worker thread (the calls that are not batched): the
+        event loop never runs a model, and no two calls of one model overlap."""
+        return await asyncio.get_running_loop().run_in_executor(self.executor, fn, *args)
+
     def _flush(self, loop, key):
         batch = self.pending.pop(key, None)
         if batch is None:

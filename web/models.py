@@ -21,6 +21,7 @@ from data_utils.handwriting_style import Style
 # its larger side is this many units, then Ramer-Douglas-Peucker with this epsilon.
 CANVAS_BOX = 256.0
 CANVAS_RDP_EPSILON = 2.0
+CANVAS_MAX_UPSCALE = 4.0  # a small drawing grows at most this much: a dash stays a dash, not a full-box line
 
 
 class ModelError(ValueError):
@@ -71,17 +72,19 @@ class SketchModel:
 
     def canvas_to_strokes(self, polylines: Iterable[ArrayLike]) -> np.ndarray:
         """Absolute canvas polylines (pixels) -> stroke-3 float32 [n, 3] in the model's data units:
-        moved to the origin and scaled to a CANVAS_BOX box, simplified with RDP (as the QuickDraw
-        sketch-rnn sets were made), then scaled so that the offsets have the training set's
-        spread (config scale_factor), i.e. unit spread in the model's normalised units."""
+        moved to the origin and scaled to a CANVAS_BOX box (enlarged at most CANVAS_MAX_UPSCALE
+        times), simplified with RDP (as the QuickDraw sketch-rnn sets were made), then scaled so that
+        a drawing filling the box has the training set's spread (config scale_factor), i.e. unit
+        spread in the model's normalised units; a smaller one (a dash) keeps its size relative to it."""
         lines = [np.asarray(p, np.float64).reshape(-1, 2) for p in polylines]
         lines = [line for line in lines if len(line)]
         points = np.concatenate(lines)
         origin, span = points.min(0), float(np.max(points.max(0) - points.min(0)))
-        scale = CANVAS_BOX / span if span > 0 else 1.0
+        scale = min(CANVAS_BOX / span, CANVAS_MAX_UPSCALE) if span > 0 else 1.0
         strokes = stroke_lib.lines_to_strokes([stroke_lib.rdp((line - origin) * scale, CANVAS_RDP_EPSILON)
                                                for line in lines])
-        spread = float(np.std(strokes[:, :2]))
+        # the spread the drawing would have filling the box: a small drawing stays small
+        spread = float(np.std(strokes[:, :2])) * (CANVAS_BOX / span / scale if span > 0 else 1.0)
         if spread > 0:
             strokes[:, :2] *= float(self.config.get("scale_factor", 1.0)) / spread
         return strokes

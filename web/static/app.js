@@ -43,8 +43,11 @@ class Pad {
     this.ctx = canvas.getContext("2d");
     this.strokes = [];
     this.current = null;
+    this.ghost = [];          // the model's continuation, drawn light until the user draws on
+    this.onStrokeEnd = null;  // called after the pen is lifted
     canvas.addEventListener("pointerdown", (e) => {
       canvas.setPointerCapture(e.pointerId);
+      this.ghost = [];
       this.current = [this.point(e)];
       this.strokes.push(this.current);
       this.redraw();
@@ -55,7 +58,11 @@ class Pad {
       (events.length ? events : [e]).forEach((ev) => this.current.push(this.point(ev)));
       this.redraw();
     });
-    const end = () => { this.current = null; };
+    const end = () => {
+      const ended = this.current !== null;
+      this.current = null;
+      if (ended && this.onStrokeEnd) this.onStrokeEnd();
+    };
     canvas.addEventListener("pointerup", end);
     canvas.addEventListener("pointercancel", end);
   }
@@ -63,12 +70,13 @@ class Pad {
     const r = this.canvas.getBoundingClientRect();
     return [(e.clientX - r.left) * (this.canvas.width / r.width), (e.clientY - r.top) * (this.canvas.height / r.height)];
   }
-  clear() { this.strokes = []; this.redraw(); }
-  undo() { this.strokes.pop(); this.redraw(); }
+  clear() { this.strokes = []; this.ghost = []; this.redraw(); }
+  undo() { this.strokes.pop(); this.ghost = []; this.redraw(); }
   copy() { return this.strokes.map((s) => s.map((p) => [Math.round(p[0] * 10) / 10, Math.round(p[1] * 10) / 10])); }
   redraw() {
     const { ctx, canvas } = this;
     ctx.clearRect(0, 0, canvas.width, canvas.height);
+    drawLines(ctx, this.ghost, (p) => p, "#8fb8e8", 3);
     drawLines(ctx, this.strokes, (p) => p, "#1b1f24", 3);
   }
 }
@@ -192,10 +200,18 @@ function needDrawing() {
   return sketchPad.copy();
 }
 
+// "Finished" continuations: the model's first pen state after your strokes ends the drawing.
+function finishedNote(drawings) {
+  const finished = drawings.filter((rows) => rows.length === 0).length;
+  if (!finished) return "";
+  return finished === drawings.length ? " The model considers your drawing finished: it adds nothing."
+    : ` In ${finished} of them the model considers your drawing finished and adds nothing.`;
+}
+
 $("sketch-complete").addEventListener("click", () => busy(sketchButtons, "sketch-status", async () => {
   const out = await api("/api/sketch/complete", { strokes: needDrawing(), ...sketchSettings() });
   const start = rowsToLines(out.start);
-  say("sketch-status", `${out.drawings.length} ways to finish your drawing (grey: yours).`);
+  say("sketch-status", `${out.drawings.length} ways to finish your drawing (grey: yours).${finishedNote(out.drawings)}`);
   await showDrawings(out.drawings.map((rows) => [
     { lines: start.lines, color: "#9aa3ad" },
     { lines: rowsToLines(rows, false, start.end).lines, color: "#1b1f24" },
@@ -214,6 +230,49 @@ $("sketch-reconstruct").addEventListener("click", () => busy(sketchButtons, "ske
   const input = [{ lines: rowsToLines(out.input).lines, color: "#9aa3ad" }];
   await showDrawings([input, ...out.drawings.map((rows) => [{ lines: rowsToLines(rows).lines, color: "#1b1f24" }])]);
 }));
+
+// ----- drawing together: each time the pen lifts, the picked model continues on the same canvas ------------
+let liveRequest = 0;
+
+// The canvas position of model-unit points: the server moved the drawing to the origin and scaled it
+// uniformly, so the spans of the two give the factor and the drawing's corner the offset.
+function canvasTransform(strokes, startRows) {
+  const pts = strokes.flat();
+  const xs = pts.map((p) => p[0]);
+  const ys = pts.map((p) => p[1]);
+  const model = rowsToLines(startRows).lines.flat();
+  const mxs = model.map((p) => p[0]);
+  const mys = model.map((p) => p[1]);
+  const span = Math.max(Math.max(...xs) - Math.min(...xs), Math.max(...ys) - Math.min(...ys));
+  const modelSpan = Math.max(Math.max(...mxs) - Math.min(...mxs), Math.max(...mys) - Math.min(...mys));
+  const k = modelSpan > 0 ? span / modelSpan : 1;
+  const [ox, oy] = [Math.min(...xs) - Math.min(...mxs) * k, Math.min(...ys) - Math.min(...mys) * k];
+  return (p) => [ox + p[0] * k, oy + p[1] * k];
+}
+
+async function drawTogether() {
+  if (!$("sketch-live").checked || !sketchPad.strokes.length) return;
+  const id = ++liveRequest;
+  const strokes = sketchPad.copy();
+  try {
+    const out = await api("/api/sketch/complete", { strokes, ...sketchSettings(), num_samples: 1 });
+    if (id !== liveRequest || sketchPad.current) return;  // the user drew on meanwhile
+    const start = rowsToLines(out.start);
+    const rows = out.drawings[0];
+    if (!rows.length) {
+      sketchPad.ghost = [];
+      say("sketch-status", "The model considers your drawing finished (it adds nothing). Draw on, or pick another model.");
+    } else {
+      const toCanvas = canvasTransform(strokes, out.start);
+      sketchPad.ghost = rowsToLines(rows, false, start.end).lines.map((line) => line.map(toCanvas));
+      say("sketch-status", `Drawing together with ${$("sketch-model").value}: its continuation in blue; draw on to replace it.`);
+    }
+    sketchPad.redraw();
+  } catch (e) {
+    if (id === liveRequest) say("sketch-status", e.message, true);
+  }
+}
+sketchPad.onStrokeEnd = drawTogether;
 
 function keep(which) {
   kept[which] = needDrawing();
