@@ -5,8 +5,8 @@ Signatures (load with tf.saved_model.load(path).signatures[...] or call the meth
   int32 [] or [B], seed: int32 []) -> {"text": string, shaped like prime}: each prime followed by
   `steps` sampled characters (top_k = 0 samples from all characters). Several primes of any
   lengths run as one batch (left-padded and masked), each with its own temperature and top_k.
-  steps in [0, 100000], temperature in (0, 100], top_k >= 0; anything else fails with an
-  InvalidArgumentError saying so.
+  steps in [0, 100000] (0: the primes unchanged), temperature in (0, 100], top_k >= 0; anything
+  else fails with an InvalidArgumentError saying so.
 - greedy(prime: string [] or [B], steps: int32 []) -> {"text"}: the most likely continuation.
 A prime that is empty or holds characters outside the vocabulary fails with an
 InvalidArgumentError naming the problem (and the unknown characters).
@@ -75,15 +75,22 @@ class CharRNNModule(ExportModule):
                                       0.0, checks.MAX_TEMPERATURE, low_open=True)
         top_k = checks.in_range(checks.per_row(top_k, "top_k", batch, tf.int32), "top_k", 0, 1 << 30)
         seed = checks.scalar(seed, "seed", tf.int32)
-        out = self.model.generate(ids, steps, temperature=temperature, top_k=top_k, greedy=False,
-                                  seed=tf.stack([seed, 0]), prime_mask=mask)
-        return self._text(prime, out)
+        return self._text(prime, self._continue(ids, steps, lambda: self.model.generate(
+            ids, steps, temperature=temperature, top_k=top_k, greedy=False, seed=tf.stack([seed, 0]),
+            prime_mask=mask)))
 
     @tf.function(input_signature=[tf.TensorSpec(None, tf.string), tf.TensorSpec(None, tf.int32)])
     def greedy(self, prime: tf.Tensor, steps: tf.Tensor) -> dict[str, tf.Tensor]:
         steps = self._steps(steps)
         ids, mask = self._encode(prime)
-        return self._text(prime, self.model.generate(ids, steps, greedy=True, prime_mask=mask))
+        return self._text(prime, self._continue(ids, steps, lambda: self.model.generate(
+            ids, steps, greedy=True, prime_mask=mask)))
+
+    @staticmethod
+    def _continue(ids, steps, generate):
+        """generate() -> [B, steps] ids, or [B, 0] ids without calling it when steps is 0 (the
+        model's TensorArray of no elements cannot be stacked: an empty continuation is the prime)."""
+        return tf.cond(steps > 0, generate, lambda: tf.zeros([tf.shape(ids)[0], 0], tf.int32))
 
     @staticmethod
     def _steps(steps):

@@ -212,3 +212,20 @@ def test_unknown_or_empty_prime_is_a_clear_error():
         sampler.sample("", 5)
     with pytest.raises(ValueError, match="--greedy"):
         sampler.sample("the", 5, temperature=0.0)
+
+
+def test_saved_model_with_zero_steps_returns_the_prime(tmp_path):
+    """steps=0 lies in generate/greedy's declared range [0, 100000]: the continuation is empty and
+    the text is the prime itself (it failed with "Tried to stack elements of an empty list")."""
+    from char_rnn.export import export_saved_model
+
+    vocab = Vocabulary.from_text(TEXT)
+    path = export_saved_model(build_model(tiny_config(vocab_size=len(vocab)), compile=False), vocab,
+                              str(tmp_path / "saved_model"))
+    m = tf.saved_model.load(path)
+    primes = tf.constant(["the", "quick fox"])
+    out = m.generate(prime=primes, steps=tf.constant(0), temperature=tf.constant(1.0), top_k=tf.constant(0),
+                     seed=tf.constant(1))["text"].numpy().tolist()
+    assert out == [b"the", b"quick fox"]
+    assert m.signatures["greedy"](prime=tf.constant("lazy"), steps=tf.constant(0))["text"].numpy() == b"lazy"
+    assert len(m.greedy(prime=tf.constant("lazy"), steps=tf.constant(3))["text"].numpy()) == 4 + 3
