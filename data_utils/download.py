@@ -2,7 +2,8 @@
 
 download(url, dest) writes to a temporary file beside dest (data_utils.files.atomic_path) that
 becomes dest only after the whole payload arrived (and, when given, `verify(part_path)` accepted
-it), so an error, a dropped connection or Ctrl-C never leaves a half-written dest behind.
+it), so an error, a dropped connection or Ctrl-C never leaves a half-written dest behind. Ctrl-C
+becomes DownloadInterrupted, whose one-line message names the URL and says nothing was saved.
 """
 import http.client
 import os
@@ -22,6 +23,11 @@ class DownloadError(RuntimeError):
     """A download failed; the message names the URL and how to get the file by hand."""
 
 
+class DownloadInterrupted(DownloadError, KeyboardInterrupt):
+    """Ctrl-C during a download. A DownloadError, so the CLIs print it as one line naming the URL
+    (not a traceback), and a KeyboardInterrupt, so code that handles Ctrl-C still sees one."""
+
+
 def manual_fix(url: str, dest: str) -> str:
     return (f"Download it yourself (for example `curl -L -o '{dest}' '{url}'` or with a browser) "
             f"and put it at {dest}.")
@@ -34,10 +40,21 @@ def download(url: str, dest: str, verify: Callable[[str], object] | None = None,
     verify: optional function(path) raising ValueError when the fetched file is unusable (checked
     before dest is created). progress: True for a progress line on stderr, a text stream for it there,
     or None/False for silence.
-    Raises DownloadError (HTTP error, offline, timeout, truncated or rejected payload); nothing is
-    left at dest or in a .part file after any failure or interruption.
+    Raises DownloadError (HTTP error, offline, timeout, truncated or rejected payload) and
+    DownloadInterrupted (Ctrl-C); nothing is left at dest or in a .part file after any failure or
+    interruption.
     """
     stream = sys.stderr if progress is True else (progress or None)
+    try:
+        return _download(url, dest, verify, stream, timeout)
+    except KeyboardInterrupt:  # the .part file is already removed (atomic_path)
+        if stream is not None and getattr(stream, "isatty", lambda: False)():
+            stream.write("\n")  # end the progress line the message would otherwise continue
+        raise DownloadInterrupted(f"Download of {url} was interrupted (Ctrl-C); nothing was saved at {dest}. "
+                                  f"Run again to download it, or: {manual_fix(url, dest)}") from None
+
+
+def _download(url, dest, verify, stream, timeout):
     with atomic_path(dest) as part, open(part, "wb") as out:
         try:
             response = urllib.request.urlopen(url, timeout=timeout)

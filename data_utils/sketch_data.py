@@ -274,7 +274,7 @@ def resolve_dataset(name: str, data_dir: str = "data", base_url: str | None = No
             hint = (f" '{name}' is not a QuickDraw category: names are as in https://github.com/"
                     f"googlecreativelab/quickdraw-dataset/blob/master/categories.txt (e.g. cat, "
                     f"'The Eiffel Tower'), or one of {', '.join(sorted(GITHUB_DATASETS) + sorted(ALIASES))}.")
-        raise DownloadError(f"Data set '{name}' is not in {data_dir}. {e}{hint}") from e
+        raise type(e)(f"Data set '{name}' is not in {data_dir}. {e}{hint}") from e  # Ctrl-C stays one
 
 
 # ----------------------------------------------------------------------------- tf.data

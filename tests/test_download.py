@@ -108,6 +108,38 @@ def test_ctrl_c_leaves_nothing(server, tmp_path):
     assert leftovers(tmp_path) == []
 
 
+def test_ctrl_c_is_one_line_naming_the_url(server, tmp_path, monkeypatch, capsys):
+    """Ctrl-C during a download is a DownloadInterrupted (a DownloadError, which the CLIs print as one
+    line, and still a KeyboardInterrupt) naming the URL and that nothing was saved; nothing is left."""
+    from data_utils.download import DownloadInterrupted
+    from data_utils.progress import Progress
+    from run_utils.cli import run_main
+
+    def interrupt(self, *args, **kwargs):
+        raise KeyboardInterrupt
+
+    monkeypatch.setattr(Progress, "update", interrupt)
+    url, dest = f"{server}/tiny.npz", str(tmp_path / "tiny.npz")
+    with pytest.raises(DownloadInterrupted) as e:
+        download(url, dest, progress=io.StringIO())
+    assert isinstance(e.value, DownloadError) and isinstance(e.value, KeyboardInterrupt)
+    assert f"Download of {url} was interrupted (Ctrl-C); nothing was saved at {dest}." in str(e.value)
+    assert leftovers(tmp_path) == []
+    # the data set resolver keeps it an interruption; the CLIs print one line, no traceback
+    monkeypatch.delenv("RNNGEN_DEBUG", raising=False)
+    with pytest.raises(SystemExit) as exit_:
+        run_main(["train.py"], lambda flags: SD.resolve_dataset("tiny", str(tmp_path / "data"), base_url=server,
+                                                                 progress=None))
+    err = capsys.readouterr().err
+    assert exit_.value.code == 1 and err.count("\n") == 1 and "Traceback" not in err
+    assert err.startswith(f"Error: Data set 'tiny' is not in {tmp_path / 'data'}. Download of {server}/tiny.npz "
+                          "was interrupted (Ctrl-C); nothing was saved")
+    monkeypatch.setenv(SD.URL_ENV, server)
+    assert SD.main(["download", "tiny", "--data_dir", str(tmp_path / "data")]) == 1  # the data CLI too
+    assert "was interrupted (Ctrl-C); nothing was saved" in capsys.readouterr().err
+    assert leftovers(tmp_path / "data") == []
+
+
 def test_resolve_dataset_downloads_once(server, tmp_path, monkeypatch, capsys):
     monkeypatch.setenv(SD.URL_ENV, server)
     path = SD.resolve_dataset("tiny", str(tmp_path / "data"))
