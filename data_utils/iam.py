@@ -199,8 +199,10 @@ def _iter_archive(path):
     """Stream the regular files of a tar archive: yields (member name, bytes, fraction read).
 
     The whole archive is read, to its end: tarfile's stream reader stops quietly at a damaged
-    member header, and gzip checks its CRC only at the end of the stream, so after the last member
-    the rest must be the tar end-of-archive padding (zeros) and decompress without error."""
+    member header and at the end of the data (an archive cut at a member boundary and compressed
+    again is a valid gzip file), and gzip checks its CRC only at the end of the stream, so the last
+    member must be followed by the tar end-of-archive marker (a block of zeros), the rest must be
+    zeros too and decompress without error."""
     try:
         with open(path, "rb") as raw, _decompressed(raw) as stream:
             size = max(os.fstat(raw.fileno()).st_size, 1)
@@ -208,6 +210,9 @@ def _iter_archive(path):
                 for member in tar:
                     if member.isfile():
                         yield member.name, tar.extractfile(member).read(), raw.tell() / size
+                if tar.fileobj.tell() - tar.offset != tarfile.BLOCKSIZE:  # no (whole) block after the last member
+                    raise tarfile.ReadError("it ends without the tar end-of-archive marker: it was cut off after "
+                                            f"{tar.offset:,} bytes of tar data")
                 while True:  # the rest of the (decompressed) stream: reading it checks the CRC
                     chunk = tar.fileobj.read(1 << 20)
                     if not chunk:

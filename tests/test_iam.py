@@ -180,6 +180,28 @@ def test_archive_with_a_bad_gzip_checksum_is_an_error(tree, tmp_path):
         iam.load_corpus(str(arch), progress=False)
 
 
+@pytest.mark.parametrize("cut", ["at a member boundary", "inside a member header"])
+def test_archive_cut_and_compressed_again_is_an_error(tree, tmp_path, cut):
+    """A tar cut exactly where a member starts (or inside its header), then gzipped again, is a
+    valid gzip file that tarfile's stream reader ends quietly: it read as part of the lines and
+    cached that as the corpus. The missing tar end-of-archive marker gives it away."""
+    data = _tar_bytes(tree)
+    headers = [m.offset for m in tarfile.open(fileobj=io.BytesIO(data)).getmembers()]
+    middle = headers[len(headers) // 2] + (0 if cut == "at a member boundary" else 100)
+    arch = tmp_path / "cut"
+    os.makedirs(arch)
+    (arch / "lineStrokes-all.tar.gz").write_bytes(gzip.compress(data[:middle]))
+    with pytest.raises(ValueError, match=r"lineStrokes-all.tar.gz is damaged or incomplete \(it ends without the tar "
+                                         r"end-of-archive marker: it was cut off after [\d,]+ bytes"):
+        iam.load_corpus(str(arch), progress=False)
+    assert not os.path.exists(arch / iam.CACHE_NAME)
+    (arch / "lineStrokes-all.tar").write_bytes(data[:middle])  # uncompressed, the same
+    os.remove(arch / "lineStrokes-all.tar.gz")
+    with pytest.raises(ValueError, match=r"lineStrokes-all.tar is damaged or incomplete \(it ends without"):
+        iam.load_corpus(str(arch), progress=False)
+    assert not os.path.exists(arch / iam.CACHE_NAME)
+
+
 def test_splits_official_graves_and_errors(tree, tmp_path):
     official = dict(zip(LINE_IDS, ["train", "train", "valid", "test", "train", "valid2", "valid2"]))
     assert dict(zip(LINE_IDS, _load(tree, tmp_path).split.tolist())) == official
