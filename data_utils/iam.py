@@ -173,9 +173,15 @@ def _decode(data):
 
 
 def _walk(root, suffix):
-    """Sorted paths of the files under `root` whose name ends with `suffix`."""
+    """Sorted paths of the files under `root` whose name ends with `suffix`; a folder that cannot
+    be read is an error (skipping it would load part of the corpus as if it were all)."""
+    def unreadable(error):
+        if isinstance(error, PermissionError):
+            raise PermissionError(f"The IAM-OnDB folder {error.filename} cannot be read ({error.strerror}); fix "
+                                  "its permissions.")
+
     found = []
-    for folder, _, names in os.walk(root):
+    for folder, _, names in os.walk(root, onerror=unreadable):
         found.extend(os.path.join(folder, n) for n in names if n.endswith(suffix))
     return sorted(found)
 
@@ -331,7 +337,18 @@ def _find_source(data_dir):
         raise ValueError(f"{data_dir} is a file but not an .npz; pass the folder that holds the "
                          "IAM-OnDB data (lineStrokes/ + ascii/, or their archives).")
     if not os.path.isdir(data_dir):
-        raise FileNotFoundError(f"No IAM-OnDB data at {data_dir}: the path does not exist.")
+        try:
+            os.stat(data_dir)
+        except PermissionError:
+            raise PermissionError(f"No IAM-OnDB data can be read at {data_dir}: permission denied on a folder "
+                                  "above it. Fix the permissions or pass another --data_dir.") from None
+        except OSError:
+            raise FileNotFoundError(f"No IAM-OnDB data at {data_dir}: the path does not exist.") from None
+        raise ValueError(f"{data_dir} is neither a folder nor an .npz file (a device, pipe or socket); pass the "
+                         "folder that holds the IAM-OnDB data (lineStrokes/ + ascii/, or their archives).")
+    if not os.access(data_dir, os.R_OK | os.X_OK):
+        raise PermissionError(f"The IAM-OnDB data folder {data_dir} cannot be read (permission denied). Fix its "
+                              "permissions or pass another --data_dir.")
     if os.path.isdir(os.path.join(data_dir, "lineStrokes")):
         return "tree", data_dir
     names = sorted(os.listdir(data_dir))

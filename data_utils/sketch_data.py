@@ -16,6 +16,7 @@ import dataclasses
 import json
 import os
 import pickle
+import stat
 import sys
 import urllib.parse
 import zipfile
@@ -243,6 +244,25 @@ def dataset_url(name: str, base_url: str | None = None) -> str:
     return f"{QUICKDRAW_URL}/{urllib.parse.quote(name)}.npz"
 
 
+def _check_data_dir(data_dir: str) -> None:
+    """A data folder that exists must be a folder this process can read (else a file in it looks
+    missing and would be downloaded again); one that does not exist is made by the download."""
+    try:
+        st = os.stat(data_dir)
+    except FileNotFoundError:
+        return
+    except PermissionError:
+        raise PermissionError(f"The data folder {data_dir} (--data_dir) cannot be read: permission denied on a "
+                              f"folder above it. Fix the permissions or choose another --data_dir; nothing was "
+                              f"downloaded.") from None
+    if not stat.S_ISDIR(st.st_mode):
+        raise ValueError(f"The data folder {data_dir} (--data_dir) is not a folder (it is a file or a device); "
+                         f"give the folder that holds (or will hold) NAME.npz.")
+    if not os.access(data_dir, os.R_OK | os.X_OK):
+        raise PermissionError(f"The data folder {data_dir} (--data_dir) cannot be read (permission denied). Fix its "
+                              f"permissions or choose another --data_dir; nothing was downloaded.")
+
+
 def resolve_dataset(name: str, data_dir: str = "data", base_url: str | None = None,
                     progress: bool | TextIO | None = True) -> str:
     """Path of data set `name` (e.g. "cat", "The Eiffel Tower", "aaron_sheep", "cat.full"):
@@ -257,6 +277,7 @@ def resolve_dataset(name: str, data_dir: str = "data", base_url: str | None = No
     if not name or "/" in name or "\\" in name or name.startswith("."):
         raise ValueError(f"Data set name {name!r} is not a plain name; put your .npz into --data_dir "
                          f"and pass its file name without .npz.")
+    _check_data_dir(data_dir)
     path = os.path.join(data_dir, name + ".npz")
     if os.path.isfile(path):
         return path

@@ -23,8 +23,12 @@ def read_text_file(path: str | os.PathLike) -> str:
     Raises CorpusError naming the file for an empty file, a binary file (NUL byte) or bytes
     that are not UTF-8, with the byte offset of the first offending byte.
     """
-    with open(path, "rb") as f:
-        data = f.read()
+    try:
+        with open(path, "rb") as f:
+            data = f.read()
+    except PermissionError:
+        raise CorpusError(f"{path} cannot be read (permission denied). Fix its permissions or remove it "
+                          "from the corpus.") from None
     if not data:
         raise CorpusError(f"{path} is empty; a char-RNN needs some text to learn from.")
     nul = data.find(b"\x00")
@@ -46,9 +50,25 @@ def list_text_files(path: str) -> list[str]:
     if os.path.isfile(path):
         return [path]
     if not os.path.isdir(path):
-        raise CorpusError(f"{path} does not exist. Point --data_dir at a UTF-8 text file or a folder of them.")
+        try:
+            os.stat(path)
+        except PermissionError:
+            raise CorpusError(f"{path} cannot be read: permission denied on a folder above it. Fix the permissions "
+                              "or point --data_dir elsewhere.") from None
+        except OSError:
+            raise CorpusError(f"{path} does not exist. Point --data_dir at a UTF-8 text file or a folder of "
+                              "them.") from None
+        raise CorpusError(f"{path} is neither a regular file nor a folder (a device, pipe or socket). Point "
+                          "--data_dir at a UTF-8 text file or a folder of them.")
+
+    def unreadable(error):
+        raise CorpusError(f"The folder {error.filename} cannot be read ({error.strerror}). Fix its permissions "
+                          "or point --data_dir elsewhere.")
+
+    if not os.access(path, os.R_OK | os.X_OK):
+        unreadable(PermissionError(13, "Permission denied", path))
     files = []
-    for root, dirs, names in os.walk(path):
+    for root, dirs, names in os.walk(path, onerror=unreadable):
         dirs[:] = sorted(d for d in dirs if not d.startswith("."))
         files.extend(os.path.join(root, n) for n in sorted(names) if not n.startswith("."))
     if not files:
