@@ -111,7 +111,8 @@ def _as_drawings(array, path, split):
     for i, d in enumerate(drawings):
         if not isinstance(d, np.ndarray):
             raise ValueError(f"{where}, drawing {i} is a {type(d).__name__}, expected an [n, 3] array.")
-        if d.ndim != 2 or d.shape[1] != 3 or len(d) == 0 or not np.issubdtype(d.dtype, np.number):
+        if d.ndim != 2 or d.shape[1] != 3 or len(d) == 0 or not np.issubdtype(d.dtype, np.number) \
+                or np.iscomplexobj(d):
             raise ValueError(f"{where}, drawing {i} {S.validate_drawing(d)}.")
     if drawings:
         flat = np.concatenate(drawings)
@@ -224,13 +225,21 @@ def load_sketch_data(paths: str | os.PathLike | Sequence[str | os.PathLike], max
     if clipped:
         print(f"Note: {clipped} pen offsets (dx or dy) in {', '.join(map(str, paths))} lie beyond +-{limit} and "
               f"were clipped to +-{limit}, as the original DataLoader does.", file=sys.stderr, flush=True)
+    names = ", ".join(map(str, paths))
+    if not merged["train"]:
+        raise ValueError(f"The train split of {names} is empty (0 drawings); a model needs training drawings. "
+                         f"Use a data set with a non-empty train split.")
     if not kept["train"]:
-        raise ValueError(f"No training drawing of {', '.join(map(str, paths))} has at most max_seq_len="
+        raise ValueError(f"No training drawing of {names} has at most max_seq_len="
                          f"{max_seq_len} points ({dropped['train']} dropped); raise it, e.g. "
                          f"--hparams=max_seq_len=500.")
+    try:
+        scale = S.scale_factor(kept["train"])
+    except ValueError as e:  # every offset the same (all zero): nothing to normalise by
+        raise ValueError(f"{names}: the train split cannot be used: {e} (0 means every pen offset dx, dy is the "
+                         f"same, e.g. all 0.) Check or re-create the file.") from None
     longest = max(len(d) for s in SPLITS for d in kept[s])
-    return SketchData(kept["train"], kept["valid"], kept["test"], longest, S.scale_factor(kept["train"]),
-                      [str(p) for p in paths], dropped)
+    return SketchData(kept["train"], kept["valid"], kept["test"], longest, scale, [str(p) for p in paths], dropped)
 
 
 def dataset_url(name: str, base_url: str | None = None) -> str:

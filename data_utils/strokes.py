@@ -256,8 +256,8 @@ def rdp(points: ArrayLike, epsilon: float) -> np.ndarray:
 def validate_drawing(strokes: ArrayLike) -> str | None:
     """None if strokes is a usable stroke-3 drawing, else a sentence saying what is wrong with it."""
     a = np.asarray(strokes)
-    if a.dtype == object or not (np.issubdtype(a.dtype, np.number) or a.dtype == bool):
-        return f"has dtype {a.dtype}, expected numbers"
+    if a.dtype == object or np.iscomplexobj(a) or not (np.issubdtype(a.dtype, np.number) or a.dtype == bool):
+        return f"has dtype {a.dtype}, expected real numbers"
     if a.ndim != 2 or a.shape[1] != 3:
         return f"has shape {a.shape}, expected [n, 3] (dx, dy, pen_lifted)"
     if len(a) == 0:

@@ -1,4 +1,5 @@
-"""Messages for data that is there but unusable: folders that cannot be read or are not folders.
+"""Messages for data that is there but unusable: folders that cannot be read or are not folders,
+empty or degenerate sketch splits, complex numbers.
 Each says what is wrong with which file or flag (docs/bad_input.md)."""
 import json
 import os
@@ -7,6 +8,7 @@ import stat
 import tempfile
 import traceback
 
+import numpy as np
 import pytest
 
 from data_utils import iam
@@ -148,3 +150,59 @@ def test_a_data_dir_that_is_not_a_folder_says_so(monkeypatch):
         SD.resolve_dataset("cat", os.devnull)
     with pytest.raises(ValueError, match=r"^/dev/null is neither a folder nor an .npz file \(a device"):
         iam.load_corpus(os.devnull, progress=False)
+
+
+def _drawing(n, rng):
+    d = np.zeros((n, 3), np.int16)
+    d[:, :2] = rng.integers(-9, 10, (n, 2))
+    d[-1, 2] = 1
+    return d
+
+
+def _object_array(items):
+    out = np.empty(len(items), dtype=object)
+    out[:] = items
+    return out
+
+
+def test_an_empty_train_split_is_called_empty(tmp_path):
+    """An empty train split advised raising max_seq_len (which cannot help); now it says the split
+    is empty. Drawings that are all too long still get the max_seq_len advice."""
+    rng = np.random.default_rng(0)
+    path = SD.write_npz(str(tmp_path / "empty_train.npz"), [], [_drawing(4, rng)], [_drawing(5, rng)])
+    with pytest.raises(ValueError, match=rf"^The train split of {path} is empty \(0 drawings\)") as e:
+        SD.load_sketch_data(path)
+    assert "max_seq_len" not in str(e.value)
+    long = SD.write_npz(str(tmp_path / "long.npz"), [_drawing(30, rng)], [], [])
+    with pytest.raises(ValueError, match=r"has at most max_seq_len=10 points \(1 dropped\); raise it"):
+        SD.load_sketch_data(long, max_seq_len=10)
+
+
+def test_an_all_zero_block_names_the_file(tmp_path):
+    """Drawings stored as one all-zero [count, n, 3] block: "standard deviation 0.0" named no file."""
+    path = str(tmp_path / "zeros.npz")
+    np.savez(path, train=np.zeros((4, 6, 3), np.int16), valid=np.zeros((2, 6, 3), np.int16),
+             test=np.zeros((2, 6, 3), np.int16))
+    with pytest.raises(ValueError, match=rf"^{path}: the train split cannot be used: The drawings' offsets have "
+                                         r"standard deviation 0\.0.*every pen offset dx, dy is the same"):
+        SD.load_sketch_data(path)
+
+
+def test_complex_drawings_are_refused(tmp_path):
+    """Complex numbers passed as numbers (their imaginary part silently dropped later)."""
+    rng = np.random.default_rng(1)
+    good = [_drawing(4, rng), _drawing(5, rng)]
+    path = str(tmp_path / "complex.npz")
+    np.savez(path, train=_object_array(good), valid=_object_array([good[0], good[1].astype(np.complex128)]),
+             test=_object_array(good))
+    with pytest.raises(ValueError, match=rf"^{path}: split 'valid', drawing 1 has dtype complex128, expected real "
+                                         "numbers"):
+        SD.load_npz(path)
+    block = str(tmp_path / "complex_block.npz")
+    np.savez(block, train=np.stack(good[:1] * 3).astype(np.complex64), valid=_object_array(good),
+             test=_object_array(good))
+    with pytest.raises(ValueError, match=rf"^{block}: split 'train', drawing 0 has dtype complex64, expected real"):
+        SD.load_npz(block)
+    with pytest.raises(ValueError, match=r"split 'test', drawing 0 has dtype complex128, expected real numbers"):
+        SD.write_npz(str(tmp_path / "out.npz"), good, good, [good[0].astype(np.complex128)])
+    assert not (tmp_path / "out.npz").exists()
