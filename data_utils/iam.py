@@ -44,7 +44,7 @@ from data_utils.progress import Progress
 
 CACHE_NAME = "iam_corpus_cache.npz"
 PREPARSED_NAME = "iamondb_lines.npz"
-_CACHE_VERSION = 1
+_CACHE_VERSION = 2  # 2: caches of cut-off archives or absurd coordinates (refused since) are parsed again
 _DEFAULT_CACHE_DIR = os.path.join("~", ".cache", "rnngen", "iam")
 
 SPLIT_LISTS = ("trainset", "testset_v", "testset_t", "testset_f")
@@ -57,6 +57,7 @@ SPLIT_SCHEMES = {
 # split_official values of the pre-parsed iamondb_lines.npz -> list names.
 _NPZ_SPLIT_NAMES = {"train": "trainset", "val1": "testset_v", "val2": "testset_t", "test": "testset_f"}
 _PLACEHOLDER = "please enter transcription here"
+MAX_COORDINATE = 1e5  # |x|, |y| of a plausible point; the whiteboard's sensor units stay within about -100..10,000
 _LINE_ID = re.compile(r"^(.+)-(\d+)$")
 
 
@@ -127,7 +128,8 @@ def _strokes_from_flat(xy, pen_up, offsets):
 
 def _parse_line_xml(data):
     """One lineStrokes XML document (bytes) -> (xy float32 [n, 2] raw x, y with y down,
-    pen_up uint8 [n], 1 on the last point of each stroke). Raises ValueError when malformed."""
+    pen_up uint8 [n], 1 on the last point of each stroke). Raises ValueError when malformed, also for
+    absurd coordinates (beyond MAX_COORDINATE: one such point would swamp the offset statistics)."""
     try:
         root = ET.fromstring(data)
     except ET.ParseError as e:
@@ -146,6 +148,8 @@ def _parse_line_xml(data):
     xy = np.array(points, dtype=np.float32)
     if not np.isfinite(xy).all():
         raise ValueError("non-finite coordinates")
+    if np.abs(xy).max() > MAX_COORDINATE:
+        raise ValueError(f"a coordinate of {np.abs(xy).max():g}, beyond +-{MAX_COORDINATE:g}")
     return xy, np.array(pen_up, dtype=np.uint8)
 
 

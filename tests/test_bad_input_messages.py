@@ -1,5 +1,5 @@
 """Messages for data that is there but unusable: folders that cannot be read or are not folders,
-empty or degenerate sketch splits, complex numbers.
+empty or degenerate sketch splits, complex numbers, absurd IAM coordinates.
 Each says what is wrong with which file or flag (docs/bad_input.md)."""
 import json
 import os
@@ -206,3 +206,25 @@ def test_complex_drawings_are_refused(tmp_path):
     with pytest.raises(ValueError, match=r"split 'test', drawing 0 has dtype complex128, expected real numbers"):
         SD.write_npz(str(tmp_path / "out.npz"), good, good, [good[0].astype(np.complex128)])
     assert not (tmp_path / "out.npz").exists()
+
+
+def _line_xml(points):
+    body = "".join(f'<Point x="{x}" y="{y}" time="0"/>' for x, y in points)
+    return f'<?xml version="1.0"?><WhiteboardCaptureSession><StrokeSet><Stroke>{body}</Stroke></StrokeSet>' \
+           '</WhiteboardCaptureSession>'
+
+
+def test_iam_points_with_absurd_coordinates_drop_their_line(tmp_path):
+    """A <Point x="1e30"> went into the corpus (and its offset statistics); now its line is skipped
+    and counted with the malformed files in the summary line."""
+    folder = tmp_path / "iam" / "lineStrokes" / "a01" / "a01-000"
+    os.makedirs(folder)
+    (folder / "a01-000-01.xml").write_text(_line_xml([(100, 200), (110, 190), (125, 195)]))
+    (folder / "a01-000-02.xml").write_text(_line_xml([(100, 200), ("1e30", 190), (125, 195)]))
+    (folder / "a01-000-03.xml").write_text(_line_xml([(100, 200), (130, "-2e5")]))
+    corpus = iam.load_corpus(str(tmp_path / "iam"), cache_dir=str(tmp_path / "cache"), progress=False)
+    assert corpus.line_ids == ["a01-000-01"]
+    assert np.abs(np.concatenate(corpus.strokes)).max() < 100
+    assert "1 lines" in corpus.summary and "2 malformed XML files skipped (a01-000-02, a01-000-03)" in corpus.summary
+    with pytest.raises(ValueError, match=r"a coordinate of 1e\+30, beyond \+-100000"):
+        iam._parse_line_xml(_line_xml([(0, 0), ("1e30", 0)]).encode())
