@@ -7,6 +7,7 @@ below are this package's choice (2 x 512 LSTM, sequence 100, batch 64, Adam 2e-3
 clipped at 5).
 """
 import dataclasses
+import math
 
 
 @dataclasses.dataclass
@@ -34,5 +35,12 @@ class CharRNNConfig:
                      "num_steps", "save_every"):
             if getattr(self, name) < 1:
                 raise ValueError(f"{name} must be a positive integer; got {getattr(self, name)}.")
-        if self.learning_rate <= 0 or self.grad_clip_norm < 0 or not 0.0 < self.decay_rate <= 1.0:
-            raise ValueError("learning_rate must be > 0, decay_rate in (0, 1] and grad_clip_norm >= 0.")
+        if not (self.learning_rate > 0 and math.isfinite(self.learning_rate)):  # NaN fails too
+            raise ValueError(f"learning_rate must be a finite number > 0; got {self.learning_rate} "
+                             "(--hparams=learning_rate=...).")
+        if not 0.0 < self.decay_rate <= 1.0:
+            raise ValueError(f"decay_rate is a per-step decay factor in (0, 1] (1.0 = constant); got {self.decay_rate} "
+                             "(--hparams=decay_rate=...).")
+        if not (self.grad_clip_norm >= 0 and math.isfinite(self.grad_clip_norm)):
+            raise ValueError(f"grad_clip_norm must be a finite number >= 0 (0 = no clipping); got "
+                             f"{self.grad_clip_norm} (--hparams=grad_clip_norm=...).")

@@ -1,5 +1,5 @@
 """Messages for data that is there but unusable: folders that cannot be read or are not folders,
-empty or degenerate sketch splits, complex numbers, absurd IAM coordinates.
+empty or degenerate sketch splits, complex numbers, absurd IAM coordinates, char-RNN rates.
 Each says what is wrong with which file or flag (docs/bad_input.md)."""
 import json
 import os
@@ -228,3 +228,22 @@ def test_iam_points_with_absurd_coordinates_drop_their_line(tmp_path):
     assert "1 lines" in corpus.summary and "2 malformed XML files skipped (a01-000-02, a01-000-03)" in corpus.summary
     with pytest.raises(ValueError, match=r"a coordinate of 1e\+30, beyond \+-100000"):
         iam._parse_line_xml(_line_xml([(0, 0), ("1e30", 0)]).encode())
+
+
+@pytest.mark.parametrize("hparam,value,message", [
+    ("learning_rate", -1.0, "learning_rate must be a finite number > 0; got -1.0 (--hparams=learning_rate=...)."),
+    ("learning_rate", float("nan"), "learning_rate must be a finite number > 0; got nan"),
+    ("decay_rate", 1.5, "decay_rate is a per-step decay factor in (0, 1] (1.0 = constant); got 1.5"),
+    ("decay_rate", 0.0, "decay_rate is a per-step decay factor in (0, 1] (1.0 = constant); got 0.0"),
+    ("grad_clip_norm", -1.0, "grad_clip_norm must be a finite number >= 0 (0 = no clipping); got -1.0"),
+])
+def test_char_rnn_rate_errors_name_the_one_that_failed(hparam, value, message):
+    """The char-RNN listed all three limits ("learning_rate must be > 0, decay_rate in (0, 1] and
+    grad_clip_norm >= 0") whichever was wrong; now it names the one and its value."""
+    from char_rnn.config import CharRNNConfig
+
+    with pytest.raises(ValueError) as e:
+        CharRNNConfig(**{hparam: value})
+    assert str(e.value).startswith(message)
+    others = {"learning_rate", "decay_rate", "grad_clip_norm"} - {hparam}
+    assert not any(name in str(e.value) for name in others)
