@@ -11,9 +11,12 @@ units, y pointing up, first row (0, 0), eos = 1 on the last point of every strok
 
 Sources: an IAM-OnDB line id (`style_from_iam`), an SVG drawing (`style_from_svg`: <path>,
 <polyline>, <polygon> and <line> elements, each path sub-path one stroke), or a JSON list of
-strokes of absolute [x, y] points (`style_from_json_strokes`). Drawings are rescaled so their
-height equals a typical IAM-OnDB line (IAM_LINE_HEIGHT) and resampled to the corpus' point
-spacing (IAM_POINT_STEP), so the network reads them like its training data.
+strokes of absolute [x, y] points (`style_from_json_strokes`). Drawings are rescaled so that their
+pen travels as far per letter as in IAM-OnDB (IAM_INK_PER_LETTER) and resampled the way the
+corpus' pen samples (IAM_MEAN_STEP apart on average, closer in turns), so the network reads
+them like its training data, at its pace over the text; drawings that cannot be a line of
+handwriting of their text (flat, scribbled) or that would exceed MAX_STYLE_POINTS are refused
+before any costly step.
 
 CLI:
     python -m data_utils.handwriting_style --from_iam a01-000u-01 --data_dir DATA --out style.json
@@ -41,9 +44,31 @@ if TYPE_CHECKING:
 
 # Median vertical extent (max y - min y) of an IAM-OnDB line, raw units (580 over 12,195 lines).
 IAM_LINE_HEIGHT = 580.0
-# Median distance between consecutive points inside a stroke in IAM-OnDB, raw units (18.4).
-IAM_POINT_STEP = 18.0
+# Median pen-down path length per letter (non-space character) of an IAM-OnDB line, raw units
+# (487 over the 12,177 transcribed lines; the middle 80% of lines 329-744).
+IAM_INK_PER_LETTER = 487.0
+# Median of each line's pen-down path length per step between points of a stroke, raw units
+# (20.2; single steps are spread widely, 4.5-37 for the middle 80%, by the pen's speed).
+IAM_MEAN_STEP = 20.0
+# Most points of a style: one line of handwriting (IAM-OnDB's longest line has 1,940 points,
+# 99.9% have under 1,450). Bounds the work of every sampling call that reads a style.
+MAX_STYLE_POINTS = 2000
+MAX_STYLE_CHARS = 200  # characters of a style's text (IAM-OnDB's longest line has 64)
 _CURVE_SAMPLES = 8  # points per Bezier segment before resampling
+_DENSE_STEP = 2.0  # IAM units between the points a stroke is measured on before resampling
+_CURVE_REACH = 20.0  # curvature is the turn over this many IAM units each side of a point
+_CURVATURE_RANGE = (1e-3, 0.3)  # 1/units: point spacing varies 6.7x at most, as IAM's middle 80% (8x)
+# Allowed height * letters / ink of a drawing (scale-free). IAM-OnDB lines: 0.5-4.5; single words
+# cut from them: 0.05-9 (a flat dash or a scribble is below, a few tall strokes for a long text above).
+_SHAPE_RANGE = (0.02, 20.0)
+
+
+def _check_text(text):
+    if not isinstance(text, str) or not text.strip():
+        raise ValueError("A style needs the text its strokes write (a non-empty string); pass --text.")
+    if len(text) > MAX_STYLE_CHARS:
+        raise ValueError(f"A style is one line of handwriting: its text may hold at most {MAX_STYLE_CHARS} "
+                         f"characters; this one has {len(text):,}.")
 
 
 @dataclasses.dataclass
@@ -54,12 +79,14 @@ class Style:
     text: str
 
     def __post_init__(self):
-        if not isinstance(self.text, str) or not self.text.strip():
-            raise ValueError("A style needs the text its strokes write (a non-empty string); pass --text.")
+        _check_text(self.text)
         strokes = np.asarray(self.strokes, dtype=np.float32)
         if strokes.ndim != 2 or strokes.shape[1] != 3 or len(strokes) == 0:
             raise ValueError(f"Style strokes must be rows [dx, dy, eos], shape [n, 3] with n >= 1; "
                              f"got shape {list(strokes.shape)}.")
+        if len(strokes) > MAX_STYLE_POINTS:
+            raise ValueError(f"A style is one line of handwriting, at most {MAX_STYLE_POINTS:,} points; this one has "
+                             f"{len(strokes):,}. Use a shorter line.")
         if not np.isfinite(strokes).all():
             raise ValueError("Style strokes hold non-finite values (NaN or inf).")
         if not np.isin(strokes[:, 2], (0.0, 1.0)).all() or strokes[-1, 2] != 1.0:
@@ -119,26 +146,91 @@ def style_from_iam(corpus: "Corpus", line_id: str) -> Style:
 # From drawings (absolute polylines)
 
 
-def _resample(points, step):
-    """[n, 2] polyline -> points every `step` along it (both ends kept); a dot stays one point."""
-    seg = np.hypot(*np.diff(points, axis=0).T)
-    total = float(seg.sum())
-    if total == 0.0:
-        return points[:1]
-    at = np.linspace(0.0, total, max(int(math.ceil(total / step)), 1) + 1)
-    cum = np.concatenate([[0.0], np.cumsum(seg)])
+def _ink(poly: np.ndarray) -> float:
+    """Pen-down path length of one [n, 2] polyline."""
+    return float(np.hypot(*np.diff(poly, axis=0).T).sum()) if len(poly) > 1 else 0.0
+
+
+def _along(points, at):
+    """[n, 2] polyline, arc lengths `at` [m] -> the points at those distances along it [m, 2]."""
+    cum = np.concatenate([[0.0], np.cumsum(np.hypot(*np.diff(points, axis=0).T))])
     return np.stack([np.interp(at, cum, points[:, 0]), np.interp(at, cum, points[:, 1])], axis=1)
 
 
-def style_from_polylines(polylines: Iterable[ArrayLike], text: str, y_down: bool = True,
-                         target_height: float | None = IAM_LINE_HEIGHT, step: float | None = IAM_POINT_STEP) -> Style:
-    """Strokes given as absolute points -> Style.
+def _resample(points, step):
+    """[n, 2] polyline -> points every `step` along it (both ends kept); a dot stays one point."""
+    total = _ink(points)
+    if total == 0.0:
+        return points[:1]
+    return _along(points, np.linspace(0.0, total, max(int(math.ceil(total / step)), 1) + 1))
 
-    polylines: list of [n_i, 2] absolute (x, y), one per stroke; y_down: y grows downwards (SVG,
-    screen, canvas coordinates). The drawing is scaled so that its height is `target_height`
-    (None: keep its units) and each stroke resampled every `step` units (None: keep its points)."""
-    if not isinstance(text, str) or not text.strip():
-        raise ValueError("A style needs the text its strokes write (a non-empty string); pass --text.")
+
+def _pen_density(points):
+    """[n, 2] polyline in IAM units (with length) -> (arc lengths s [m], cumulative point
+    density at s [m], 0 at s = 0): where IAM-OnDB's pen would have left its points.
+
+    IAM-OnDB's pen is sampled in time, so its points crowd where the pen is slow: in tight turns
+    and where a stroke starts. The density follows the two-thirds power law of handwriting
+    (speed ~ curvature^(-1/3); IAM-OnDB's point spacing fits curvature^(-0.34)), the curvature
+    measured over _CURVE_REACH units each side, and is raised where a stroke starts (IAM's
+    first step is a third of a stroke's typical one) and, less, where it ends."""
+    total = _ink(points)
+    s = np.linspace(0.0, total, max(int(math.ceil(total / _DENSE_STEP)), 2) + 1)
+    dense = _along(points, s)
+    reach = max(int(round(_CURVE_REACH / _DENSE_STEP)), 1)
+    idx = np.arange(len(dense))
+    before = dense - dense[np.maximum(idx - reach, 0)]
+    after = dense[np.minimum(idx + reach, len(dense) - 1)] - dense
+    turn = np.abs(np.arctan2(before[:, 0] * after[:, 1] - before[:, 1] * after[:, 0], (before * after).sum(1)))
+    chord = (np.hypot(*before.T) + np.hypot(*after.T)) / 2.0
+    curvature = np.clip(turn / np.maximum(chord, 1e-9), *_CURVATURE_RANGE)
+    density = np.cbrt(curvature) * (1.0 + 2.0 * np.exp(-s / _CURVE_REACH)
+                                    + 0.3 * np.exp(-(total - s) / _CURVE_REACH))
+    return s, np.concatenate([[0.0], np.cumsum((density[1:] + density[:-1]) / 2.0 * np.diff(s))])
+
+
+def _resample_like_pen(polys, mean_step):
+    """Strokes in IAM units -> the same strokes with points where IAM-OnDB's pen would have
+    left them (_pen_density), mean_step apart on average over the whole drawing. Dots (strokes
+    without length) stay one point."""
+    densities = [_pen_density(p) if _ink(p) > 0.0 else None for p in polys]
+    mass = sum(d[1][-1] for d in densities if d is not None)
+    per_mass = sum(_ink(p) for p in polys) / mean_step / mass  # steps per unit of density
+    out = []
+    for p, d in zip(polys, densities):
+        if d is None:
+            out.append(p[:1])
+            continue
+        s, cum = d
+        steps = max(int(round(cum[-1] * per_mass)), 1)
+        out.append(_along(p, np.interp(np.linspace(0.0, cum[-1], steps + 1), cum, s)))
+    return out
+
+
+def _letters(text):
+    return sum(not ch.isspace() for ch in text)
+
+
+def style_from_polylines(polylines: Iterable[ArrayLike], text: str, y_down: bool = True,
+                         size: str | float | None = "text", step: str | float | None = "pen") -> Style:
+    """Strokes given as absolute points -> Style, drawn at the size and with the point spacing
+    of IAM-OnDB (the synthesis network's training data), whatever the drawing's own units.
+
+    polylines: list of [n_i, 2] absolute (x, y), one per stroke, in writing order; y_down: y
+    grows downwards (SVG, screen, canvas coordinates).
+    size: "text": scaled so that the pen travels IAM_INK_PER_LETTER per letter of `text` (the
+        median of IAM-OnDB's lines; unlike the height, which depends on which letters rise or
+        descend, this holds for one word as for a line); a number: scaled to this height; None:
+        kept as it is.
+    step: "pen": resampled the way IAM-OnDB's pen samples (_resample_like_pen: IAM_MEAN_STEP
+        apart on average, closer in turns and where strokes start); a number: every `step`
+        units along each stroke; None: the drawing's own points.
+    The network reads the style with its window over the text: a drawing larger or denser than
+    IAM's moves the window faster than the letters and a smaller one slower, so the drawing must
+    look like IAM's in these units. Raises ValueError, before any costly step, for a drawing
+    that cannot be a line of handwriting of `text` (flat, a scribble, too little ink for the
+    text) or that would become more than MAX_STYLE_POINTS points."""
+    _check_text(text)
     polys = [np.asarray(p, dtype=np.float64).reshape(-1, 2) for p in polylines]
     polys = [p for p in polys if len(p)]  # empty strokes carry nothing
     if not polys:
@@ -149,15 +241,55 @@ def style_from_polylines(polylines: Iterable[ArrayLike], text: str, y_down: bool
     if points < 2:
         raise ValueError(f"The drawing has {points} point in all; a style needs a written line (strokes "
                          "with many points) to show the network a hand.")
-    if target_height is not None:
-        ys = np.concatenate([p[:, 1] for p in polys])
-        height = float(ys.max() - ys.min())
-        if height == 0.0:
-            raise ValueError(f"All {points} points of the drawing lie on one horizontal line (zero height), so "
-                             "it cannot be scaled to a line of handwriting; write the line itself.")
-        polys = [p * (target_height / height) for p in polys]
-    if step is not None:
-        polys = [_resample(p, step) for p in polys]
+    ys = np.concatenate([p[:, 1] for p in polys])
+    height = float(ys.max() - ys.min())
+    if height == 0.0:
+        raise ValueError(f"All {points} points of the drawing lie on one horizontal line (zero height), so "
+                         "it cannot be scaled to a line of handwriting; write the line itself.")
+    ink = sum(_ink(p) for p in polys)
+    if ink == 0.0:
+        raise ValueError(f"The drawing's {len(polys)} strokes are all dots (no stroke has length); write "
+                         "the line itself.")
+    letters = _letters(text)
+    shape = height * letters / ink  # scale-free: IAM-OnDB lines 0.5-4.5, single words 0.05-9
+    if shape < _SHAPE_RANGE[0]:
+        raise ValueError(
+            f"The drawing is too flat or scribbled to be handwriting of {text!r}: its pen travels {ink:.4g} "
+            f"units ({ink / letters:.4g} per letter) in a drawing only {height:.3g} units tall; handwritten "
+            f"letters travel at most ~{1 / _SHAPE_RANGE[0]:.0f} times the line's height. Write the text "
+            "itself, on one line, and give exactly what it says.")
+    if shape > _SHAPE_RANGE[1]:
+        raise ValueError(
+            f"The drawing has too little ink for {letters} letters ({text!r}): its pen travels {ink:.4g} units "
+            f"in a drawing {height:.4g} units tall, under a {_SHAPE_RANGE[1]:.0f}th of the height per letter. "
+            "Give exactly the text the drawing writes.")
+    if size == "text":
+        scale = IAM_INK_PER_LETTER * letters / ink
+    elif size is None:
+        scale = 1.0
+    elif isinstance(size, (int, float)) and size > 0:
+        scale = float(size) / height
+    else:
+        raise ValueError(f"size must be 'text', a positive height or None; got {size!r}.")
+    if step == "pen":
+        mean_step = IAM_MEAN_STEP
+    elif step is None:
+        mean_step = None
+    elif isinstance(step, (int, float)) and step > 0:
+        mean_step = float(step)
+    else:
+        raise ValueError(f"step must be 'pen', a positive spacing or None; got {step!r}.")
+    expected = points if mean_step is None else ink * scale / mean_step + 2 * len(polys)
+    if expected > MAX_STYLE_POINTS:
+        raise ValueError(
+            f"The style would have ~{expected:,.0f} points, more than the {MAX_STYLE_POINTS:,} of one line of "
+            f"handwriting ({len(polys)} strokes{'' if size != 'text' else f' for {letters} letters'}); "
+            "write one line of at most ~70 letters.")
+    polys = [p * scale for p in polys]
+    if step == "pen":
+        polys = _resample_like_pen(polys, mean_step)
+    elif mean_step is not None:
+        polys = [_resample(p, mean_step) for p in polys]
     points = np.concatenate(polys)
     rows = np.zeros((len(points), 3), dtype=np.float32)
     rows[1:, 0:2] = np.diff(points, axis=0)
@@ -168,11 +300,11 @@ def style_from_polylines(polylines: Iterable[ArrayLike], text: str, y_down: bool
 
 
 def style_from_json_strokes(path_or_list: str | os.PathLike | list, text: str, y_down: bool = True,
-                            target_height: float | None = IAM_LINE_HEIGHT,
-                            step: float | None = IAM_POINT_STEP) -> Style:
+                            size: str | float | None = "text", step: str | float | None = "pen") -> Style:
     """A JSON list of strokes, each a list of absolute [x, y] points (extra values per point,
     e.g. time, are ignored), from a file path or an already loaded list -> Style.
-    y_down: the points use screen coordinates (y grows downwards), as canvases and SVG do."""
+    y_down: the points use screen coordinates (y grows downwards), as canvases and SVG do.
+    size, step: see style_from_polylines."""
     data = path_or_list
     where = "the stroke list"
     if isinstance(path_or_list, (str, os.PathLike)):
@@ -195,7 +327,7 @@ def style_from_json_strokes(path_or_list: str | os.PathLike | list, text: str, y
         except (TypeError, ValueError, IndexError, KeyError):
             raise ValueError(f"{where}: stroke {k} is not a list of [x, y] points.") from None
         polylines.append(np.array(pts).reshape(-1, 2))
-    return style_from_polylines(polylines, text, y_down, target_height, step)
+    return style_from_polylines(polylines, text, y_down, size, step)
 
 
 # ----------------------------------------------------------------------------------------------
@@ -342,12 +474,12 @@ def _svg_polylines(element, matrix, out):
         _svg_polylines(child, matrix, out)
 
 
-def style_from_svg(svg: str | os.PathLike, text: str, target_height: float | None = IAM_LINE_HEIGHT,
-                   step: float | None = IAM_POINT_STEP) -> Style:
+def style_from_svg(svg: str | os.PathLike, text: str, size: str | float | None = "text",
+                   step: str | float | None = "pen") -> Style:
     """An SVG drawing -> Style. svg: a file path, an SVG document string, or bare path data
     ('M 0 0 L 10 5 ...'). Every sub-path (each M) of each <path>, and each <polyline>,
     <polygon>, <line>, is one stroke, in document order; transforms are applied; SVG's y axis
-    points down, as the raw IAM data does. See style_from_polylines for the rescaling."""
+    points down, as the raw IAM data does. See style_from_polylines for size and step."""
     svg = str(svg)
     if svg.lstrip()[:1] in ("M", "m"):
         polylines = parse_path_data(svg)
@@ -367,7 +499,7 @@ def style_from_svg(svg: str | os.PathLike, text: str, target_height: float | Non
         _svg_polylines(root, np.eye(3), polylines)
         if not polylines:
             raise ValueError(f"{where} has no strokes: no <path d>, <polyline>, <polygon> or <line> with points.")
-    return style_from_polylines(polylines, text, y_down=True, target_height=target_height, step=step)
+    return style_from_polylines(polylines, text, y_down=True, size=size, step=step)
 
 
 # ----------------------------------------------------------------------------------------------
