@@ -8,7 +8,8 @@ From the first hidden layer's output h [B, H] a dense layer emits 3K values
     w_t = sum_u phi(t, u) c_u                                                              [B, C]
 
 Sampling stops (section 5.3) when phi(t, U + 1), the weight just past the last character,
-exceeds phi(t, u) of every character u = 1..U.
+exceeds phi(t, u) of every character u = 1..U. window_peak is the position of the largest phi:
+the character being written (what the window plots, Fig. 13, show as their brightest cell).
 """
 from typing import Any
 
@@ -42,6 +43,15 @@ def window_finished(phi_ext: tf.Tensor, num_chars: tf.Tensor) -> tf.Tensor:
     real = positions[None, :] < num_chars[:, None]
     best_char = tf.reduce_max(tf.where(real, phi_ext, tf.fill(tf.shape(phi_ext), -1.0)), axis=1)
     return after_last > best_char
+
+
+def window_peak(phi_ext: tf.Tensor, num_chars: tf.Tensor) -> tf.Tensor:
+    """Where the window weighs most: phi_ext [B, U_max + 1] (u = 1..U_max + 1), real lengths
+    num_chars [B] int32 -> int32 [B], the 0-based position argmax_u phi(t, u) over the row's
+    characters and the position after them (num_chars[b]: the window has passed the last one)."""
+    positions = tf.range(tf.shape(phi_ext)[1])
+    real = positions[None, :] <= num_chars[:, None]
+    return tf.argmax(tf.where(real, phi_ext, tf.fill(tf.shape(phi_ext), -1.0)), axis=1, output_type=tf.int32)
 
 
 def soft_window(raw: tf.Tensor, kappa_prev: tf.Tensor, one_hot: tf.Tensor) -> tuple[tf.Tensor, tf.Tensor, tf.Tensor]:

@@ -6,12 +6,19 @@ up, in whiteboard units (a line of handwriting is ~600 units tall); the first ro
 
 Synthesis network:
   synthesize(text [B] string, bias [] or [B] float32, seed [2] int32, style_strokes [P, 3] float32,
-             style_text [] string) -> {"strokes": [B, S, 3], "lengths": [B] int32}
+             style_text [] string) -> {"strokes": [B, S, 3], "lengths": [B] int32,
+                                        "window_char": [B, S] int32}
   Writes each text. With P > 0 the network first reads the style strokes and continues in their
-  style (Graves 5.5: the character sequence is style_text + " " + text); P = 0 (tf.zeros([0, 3])
-  and "") means no priming. Sampling stops by the window rule, or after 40 points per character.
-  A character outside the alphabet fails with an InvalidArgumentError naming it; so do an empty
-  batch, an empty text or one over 250 characters, bias outside [0, 10] and wrong shapes.
+  style (Graves 5.5: the character sequence is style_text + " " + text; after the strokes the
+  window is moved onto that space, so the text starts at its first character however fast the
+  style was written); P = 0 (tf.zeros([0, 3]) and "") means no priming. Sampling stops by the
+  window rule, or after 40 points per character. window_char: at each step, the character of
+  `text` the window weighs most (argmax of phi; index into text, -1 the space after the style's
+  text, lower the style's text, len(text) past the end), the window plot of Graves' Fig. 13 in
+  one number per step. A character outside the alphabet fails with an InvalidArgumentError
+  naming it; so do an empty batch, an empty text or one over 250 characters, bias outside
+  [0, 10], a style over 2000 rows or 200 characters (data_utils.handwriting_style
+  MAX_STYLE_POINTS, MAX_STYLE_CHARS) and wrong shapes.
 Prediction network:
   sample(num_samples [] int32, steps [] int32, bias [] or [num_samples] float32, seed [2] int32)
       -> {"strokes": [num_samples, steps, 3], "lengths"}; num_samples in [1, 1024], steps in
@@ -22,6 +29,7 @@ import dataclasses
 import numpy as np
 import tensorflow as tf
 
+from data_utils.handwriting_style import MAX_STYLE_CHARS, MAX_STYLE_POINTS
 from handwriting.model import MAX_POINTS_PER_CHAR, HandwritingNetwork
 from run_utils import checks
 from run_utils.export import ExportModule, write_saved_model
@@ -80,17 +88,28 @@ class HandwritingModule(ExportModule):
             tf.reduce_all((eos == 0.0) | (eos == 1.0)) & tf.equal(primed, tf.strings.length(style_text) > 0),
             ["style_strokes' eos column must be 0 or 1, and style_text must be given exactly when style_strokes "
              "has rows (both empty: no priming)"])
-        with tf.control_dependencies([text_ok, style_ok]):  # nothing below runs on unchecked inputs
+        style_size = tf.debugging.Assert(
+            (tf.shape(style_strokes)[0] <= MAX_STYLE_POINTS)
+            & (tf.strings.length(style_text, unit="UTF8_CHAR") <= MAX_STYLE_CHARS),
+            [f"a style is one line of handwriting: at most {MAX_STYLE_POINTS} rows of style_strokes and "
+             f"{MAX_STYLE_CHARS} characters of style_text; got", tf.shape(style_strokes)[0], "rows and",
+             tf.strings.length(style_text, unit="UTF8_CHAR"), "characters"])
+        with tf.control_dependencies([text_ok, style_ok, style_size]):  # nothing below runs on unchecked inputs
             text, text_length, style_strokes, style_text, primed = (
                 tf.identity(t) for t in (text, text_length, style_strokes, style_text, primed))
         full = tf.where(primed, tf.strings.join([style_text, " ", text]), text)
         chars, char_mask = self.encode_text(full)
         prime = tf.cond(primed, lambda: tf.tile(self.normalize(style_strokes)[None], [batch, 1, 1]),
                         lambda: self.model.anchor(batch)[:, None])
+        # The window starts on the space after the style's text (-1: no style, nothing to move).
+        style_chars = tf.where(primed, tf.strings.length(style_text, unit="UTF8_CHAR"), -1)
         max_steps = MAX_POINTS_PER_CHAR * tf.reduce_max(text_length)
         out = self.model.generate(batch, max_steps, bias=bias, seed=seed, chars=chars, char_mask=char_mask,
-                                          prime=prime)
-        return {"strokes": self.denormalize(out["strokes"], out["lengths"]), "lengths": out["lengths"]}
+                                  prime=prime, prime_chars=style_chars)
+        valid = tf.sequence_mask(out["lengths"], tf.shape(out["window"])[1])
+        window_char = tf.where(valid, out["window"] - (style_chars + 1), 0)  # index into text
+        return {"strokes": self.denormalize(out["strokes"], out["lengths"]), "lengths": out["lengths"],
+                "window_char": window_char}
 
     def _sample(self, num_samples, steps, bias, seed):
         num_samples = checks.in_range(checks.scalar(num_samples, "num_samples", tf.int32), "num_samples",

@@ -32,7 +32,15 @@ import numpy as np
 import tensorflow as tf
 import tensorflow_probability as tfp
 
-from handwriting.attention import SoftWindow, soft_window, window_finished
+from handwriting.attention import (
+    SoftWindow,
+    soft_window,
+    window_finished,
+    window_parameters,
+    window_peak,
+    window_vector,
+    window_weights,
+)
 from handwriting.config import HandwritingConfig
 from mdn import mixture
 from run_utils import distribute
@@ -291,7 +299,7 @@ class HandwritingNetwork(keras.Model):
     def generate(self, batch_size: int | tf.Tensor, max_steps: int | tf.Tensor, bias: float | tf.Tensor = 0.0,
                  temperature: float | tf.Tensor = 1.0, seed: Sequence[int] | tf.Tensor = (0, 0),
                  chars: tf.Tensor | None = None, char_mask: tf.Tensor | None = None, prime: tf.Tensor | None = None,
-                 record: bool = False) -> dict[str, tf.Tensor]:
+                 prime_chars: tf.Tensor | None = None, record: bool = False) -> dict[str, tf.Tensor]:
         """Sample pen trajectories in one tf.while_loop (wrap the caller in tf.function).
 
         batch_size: B; max_steps: step cap; bias: Graves' probability bias b and temperature, each a
@@ -299,21 +307,33 @@ class HandwritingNetwork(keras.Model):
         chars [B, U] int32, char_mask [B, U]: the text (synthesis). prime [B, P, 3] normalised
         rows read teacher-forced before sampling (section 5.5); the sample continues after the
         last row. Default: the anchor row alone. Synthesis samples stop by the window rule.
+        prime_chars [] or [B] int32 (synthesis, with a prime): how many leading characters of
+        `chars` the prime writes; chars[prime_chars] must be the space between them and the text
+        to write (negative: a row without a primed text). After reading the prime the window is
+        moved onto that space (align_window): the network reads a prime written faster or slower
+        than the lines it learnt from with its window behind or ahead of the prime's last letter,
+        and would otherwise write the prime's last letters again or skip the text's first ones.
         Returns a dict: "strokes" [B, S, 3] normalised, zero after each sample's end; "lengths"
-        [B] int32; with record=True also "eos_prob" [B, S], "logits", "rho" [B, S, M], "mu",
-        "sigma" [B, S, M, 2] (the biased parameters sampled from) and, for synthesis, "phi"
-        [B, S, U+1] = phi(t, u) for u = 1..U+1. S <= max_steps is the number of steps run.
+        [B] int32; for synthesis "window" [B, S] int32, at each step the position (0-based index
+        into chars; the row's length U_b: past its last character) where phi is largest, the
+        character being written; with record=True also "eos_prob" [B, S], "logits", "rho"
+        [B, S, M], "mu", "sigma" [B, S, M, 2] (the biased parameters sampled from) and, for
+        synthesis, "phi" [B, S, U+1] = phi(t, u) for u = 1..U+1. S <= max_steps is the number of
+        steps run.
         """
         context = self.make_context(chars, char_mask)
         state = self.initial_state(batch_size, context)
         if prime is None:
             prime = self.anchor(batch_size)[:, None]
+        num_chars = None if char_mask is None else tf.cast(tf.reduce_sum(char_mask, 1), tf.int32)
         if prime.shape[1] != 1:  # read all rows but the last (a 1-row prime leaves the state as is)
             initial = state
             state = tf.cond(tf.shape(prime)[1] > 1, lambda: self.run(prime[:, :-1], initial, context, None)[1],
                             lambda: initial)
+        if prime_chars is not None and num_chars is not None:
+            position = tf.broadcast_to(tf.cast(prime_chars, tf.int32), [batch_size])
+            state = self.align_window(state, context, num_chars, position)
         prev = prime[:, -1]
-        num_chars = None if char_mask is None else tf.cast(tf.reduce_sum(char_mask, 1), tf.int32)
         seed = tf.cast(tf.convert_to_tensor(seed), tf.int32)
         bias = tf.broadcast_to(tf.cast(bias, tf.float32), [batch_size])[:, None]  # [B, 1]: one per row
         temperature = tf.broadcast_to(tf.cast(temperature, tf.float32), [batch_size])[:, None]
@@ -321,6 +341,8 @@ class HandwritingNetwork(keras.Model):
         if record and num_chars is not None:
             names.append("phi")
         arrays = {n: tf.TensorArray(tf.float32, size=0, dynamic_size=True) for n in names}
+        if num_chars is not None:
+            arrays["window"] = tf.TensorArray(tf.int32, size=0, dynamic_size=True)
 
         def body(t, prev, state, done, lengths, arrays):
             raw, state, extras = self.step(prev, state, context)
@@ -338,6 +360,8 @@ class HandwritingNetwork(keras.Model):
                               mu=params.mu, sigma=params.sigma, rho=params.rho)
                 if "phi" in arrays:
                     values["phi"] = extras["phi"]
+            if num_chars is not None:
+                values["window"] = tf.where(done, 0, window_peak(extras["phi"], num_chars))
             arrays = {n: arrays[n].write(t, values[n]) for n in arrays}
             return t + 1, point, state, done, lengths, arrays
 
@@ -415,6 +439,26 @@ class SynthesisNetwork(HandwritingNetwork):
         c = self.config
         return ([tf.zeros([batch_size, c.rnn_size]) for _ in range(2 * c.num_layers)]
                 + [tf.zeros([batch_size, c.num_window]), tf.zeros([batch_size, c.vocab_size])])
+
+    def align_window(self, state: Sequence[tf.Tensor], context: tf.Tensor, num_chars: tf.Tensor,
+                     position: tf.Tensor) -> list[tf.Tensor]:
+        """Move the window of `state` (after a prime) so that phi peaks at `position` [B] int32
+        (0-based index into the characters; negative: leave that row as it is); num_chars [B]
+        int32 are the real lengths.
+
+        Every Gaussian's kappa moves by the same whole number of characters, the distance from the
+        current peak (window_peak) to `position`: the window keeps its shape and its phase within
+        a character, and w is recomputed from the moved window (alpha and beta of the last step
+        come again from h^1 in the state). A peak already at `position` changes nothing."""
+        h1, kappa = state[0], state[-2]
+        alpha, beta, _ = window_parameters(self.window.dense(h1), kappa)  # this step's alpha, beta
+        num_positions = tf.shape(context)[1] + 1
+        peak = window_peak(window_weights(alpha, beta, kappa, num_positions), num_chars)
+        shift = tf.where(position >= 0, position - peak, 0)
+        kappa = kappa + tf.cast(shift, kappa.dtype)[:, None]
+        w = window_vector(window_weights(alpha, beta, kappa, num_positions)[:, :-1], context)
+        w = tf.where((position >= 0)[:, None], w, state[-1])
+        return list(state[:-2]) + [kappa, w]
 
     def _first_layer(self, inputs, state, one_hot, clip):
         """Layer 1 and the window over a sequence (tf.while_loop, autodiff).

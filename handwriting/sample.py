@@ -72,15 +72,18 @@ class Sampler:
     def synthesize(self, lines: Sequence[str], bias: float, seed: Sequence[int] = (0, 0), style: Style | None = None,
                    max_steps: int | None = None, temperature: float = 1.0,
                    record: bool = False) -> list[dict[str, np.ndarray | str]]:
-        """Write each of `lines` (a list of str) -> list of dicts (see _unpack), one per line;
-        with record, row "text" is the character sequence the window ran over."""
+        """Write each of `lines` (a list of str) -> list of dicts (see _unpack), one per line, with
+        "window": int [n], at each step the character of the line the window weighs most (index
+        into the line; -1 the space after a style's text, lower values the style's text itself,
+        len(line) past its end) and "text", the character sequence the window ran over (the
+        style's text, a space and the line when primed)."""
         if self.vocabulary is None:
             raise ValueError("This run is a prediction network: it cannot write a given text. Train with "
                              "--task=synthesis, or sample without --text.")
         for line in lines:
             self.vocabulary.encode(line)  # UnknownCharacterError names the characters
         texts = list(lines)
-        prime = None
+        prime = prime_chars = None
         if style is not None:
             try:
                 self.vocabulary.encode(style.text)
@@ -90,6 +93,7 @@ class Sampler:
             texts = [f"{style.text} {line}" for line in lines]
             rows = iam_batches.normalize(style.strokes, self.stats)
             prime = tf.constant(np.repeat(rows[None], len(lines), axis=0))
+            prime_chars = tf.fill([len(lines)], len(style.text))  # chars[len(style.text)] is the space
         width = max(len(t) for t in texts)
         chars = np.zeros((len(texts), width), np.int32)
         mask = np.zeros((len(texts), width), np.float32)
@@ -99,10 +103,13 @@ class Sampler:
         steps = max_steps or MAX_POINTS_PER_CHAR * max(len(line) for line in lines)
         out = self._generate(len(lines), tf.constant(steps), bias=tf.constant(float(bias)),
                              temperature=tf.constant(float(temperature)), seed=tf.constant(seed, tf.int32),
-                             chars=tf.constant(chars), char_mask=tf.constant(mask), prime=prime, record=record)
+                             chars=tf.constant(chars), char_mask=tf.constant(mask), prime=prime,
+                             prime_chars=prime_chars, record=record)
         rows = self._unpack(out, record)
-        for row, text in zip(rows, texts):
+        skip = len(style.text) + 1 if style is not None else 0
+        for row, text, w in zip(rows, texts, out["window"].numpy()):
             row["text"] = text
+            row["window"] = w[:len(row["strokes"])] - skip  # index into the line (-1: the space after the style)
             if "phi" in row:  # the batch's phi spans its longest text; this row's window ends at len(text) + 1
                 row["phi"] = row["phi"][:, :len(text) + 1]
         return rows

@@ -139,6 +139,37 @@ def test_saved_model_runs_without_the_project(trained, tmp_path):
     assert "PROJECT []" in log
 
 
+def test_saved_model_and_sampler_write_alike_with_the_window_trace(trained):
+    """The SavedModel's synthesize and the CLI's Sampler prime, align the window and sample the
+    same way; window_char (the SavedModel's per-step argmax of phi, as an index into the text,
+    negative on the style's text) equals the Sampler's row["window"] and is 0 after each line's
+    end. (Where the window starts is tested on the shipped model, test_handwriting_window.py.)"""
+    import tensorflow as tf
+
+    from run_utils.training import load_trained
+    _, run_dir = trained
+    config, model = load_trained(str(run_dir), HandwritingConfig, build_model)
+    write = tf.saved_model.load(str(run_dir / "saved_model")).signatures["synthesize"]
+    style = Style(strokes=np.array([[0, 0, 0], [20, 5, 0], [15, -3, 1], [40, 0, 0], [10, 10, 1]], np.float32),
+                  text="ba b")
+    texts = ["ab ba", "b"]
+    for primer in (None, style):
+        out = write(text=tf.constant(texts), bias=tf.constant(1.0), seed=tf.constant([3, 0]),
+                    style_strokes=tf.constant(primer.strokes if primer else np.zeros((0, 3), np.float32)),
+                    style_text=tf.constant(primer.text if primer else ""))
+        assert set(out) == {"strokes", "lengths", "window_char"}
+        assert out["window_char"].dtype == tf.int32 and out["window_char"].shape == out["strokes"].shape[:2]
+        rows = Sampler(model, config).synthesize(texts, 1.0, (3, 0), primer)
+        for b, (row, text) in enumerate(zip(rows, texts)):
+            n = int(out["lengths"][b])
+            assert len(row["strokes"]) == n
+            np.testing.assert_allclose(row["strokes"], out["strokes"][b, :n], atol=1e-4)
+            np.testing.assert_array_equal(row["window"], out["window_char"][b, :n])
+            low = -len(primer.text) - 1 if primer else 0
+            assert low <= row["window"].min() and row["window"].max() <= len(text)
+            assert not out["window_char"][b, n:].numpy().any()
+
+
 def test_unknown_characters_and_text_wrapping(tmp_path):
     config = HandwritingConfig(num_layers=1, rnn_size=4, num_mixture=2, num_window=2, chars=list(" ab"),
                                offset_stats={"mean": [1.0, 0.0], "std": [10.0, 10.0], "clip": 20.0})
@@ -201,7 +232,11 @@ def test_saved_model_refuses_edge_inputs(trained, tmp_path):
                             ({"text": tf.constant("ab")}, "text must have 1 dimensions"),
                             ({"bias": tf.constant(-1.0)}, "bias must be in [0, 10]"),
                             ({"style_text": tf.constant("ab")}, "style_text must be given exactly when"),
-                            ({"style_strokes": tf.zeros([2, 2])}, "style_strokes must have 3 values per row")]:
+                            ({"style_strokes": tf.zeros([2, 2])}, "style_strokes must have 3 values per row"),
+                            ({"style_strokes": tf.zeros([2001, 3]) + [0, 0, 1], "style_text": tf.constant("ab")},
+                             "at most 2000 rows of style_strokes and 200 characters of style_text"),
+                            ({"style_strokes": tf.constant([[0., 0., 0.], [20., 5., 1.]]),
+                              "style_text": tf.constant("ab " * 67)}, "200 characters of style_text")]:
         with pytest.raises(tf.errors.InvalidArgumentError, match=re.escape(message)):
             write(**{**good, **change})
     config = HandwritingConfig(task="prediction", num_layers=1, rnn_size=4, num_mixture=2,

@@ -222,3 +222,43 @@ def test_generation_stops_by_the_window_rule():
         finished = [phi[b, t, u] > phi[b, t, :u].max() for t in range(n + 1)]
         assert finished[n] and not any(finished[:n])  # stopped at the first step the rule held
         assert not out["strokes"].numpy()[b, n:].any()  # nothing drawn after the end
+
+
+def test_align_window_moves_every_gaussian_onto_the_position():
+    """After a prime, align_window moves the window's peak onto the given character by whole
+    characters (all K kappas by the same amount, alpha and beta kept), recomputes w from the moved
+    window, and leaves rows with a negative position and the LSTM states untouched."""
+    config = tiny_config(kappa_bias_init=-1.0)
+    model = build_model(config, compile=False)
+    data = synthetic_lines(np.random.default_rng(7), [9, 9, 9], ["abcab", "abcab", "ab"], config.chars)
+    context = model.make_context(data["chars"], data["char_mask"])
+    _, state, extras = model.run(data["strokes"][:, :-1], model.initial_state(3, context), context)
+    num_chars = tf.constant([5, 5, 2])
+    before = attention.window_peak(extras["phi"][:, -1], num_chars).numpy()
+    target = np.array([3, 0, -1], np.int32)
+    aligned = model.align_window(state, context, num_chars, tf.constant(target))
+    for a, b in zip(aligned[:-2], state[:-2]):
+        np.testing.assert_array_equal(a.numpy(), b.numpy())
+    shift = aligned[-2].numpy() - state[-2].numpy()
+    np.testing.assert_allclose(shift, np.broadcast_to([[target[0] - before[0]], [target[1] - before[1]], [0]],
+                                                      shift.shape), atol=1e-5)
+    alpha, beta, _ = attention.window_parameters(model.window.dense(aligned[0]), aligned[-2])
+    phi = attention.window_weights(alpha, beta, aligned[-2], 6)
+    assert attention.window_peak(phi, num_chars).numpy()[:2].tolist() == [3, 0]
+    np.testing.assert_allclose(aligned[-1].numpy()[:2], attention.window_vector(phi[:, :-1], context).numpy()[:2],
+                               rtol=1e-5, atol=1e-6)
+    np.testing.assert_array_equal(aligned[-1].numpy()[2], state[-1].numpy()[2])
+
+
+def test_generate_reports_the_window_peak_of_every_step():
+    """generate's "window" is window_peak of the phi it records (the character being written;
+    num_chars past the end), and 0 once a line is done."""
+    config = tiny_config(kappa_bias_init=-1.0)
+    model = build_model(config, compile=False)
+    data = synthetic_lines(np.random.default_rng(6), [2, 2], ["abcab", "ab"], config.chars)
+    out = tf.function(model.generate)(2, 200, bias=0.5, seed=tf.constant([7, 8]), chars=data["chars"],
+                                      char_mask=data["char_mask"], record=True)
+    lengths, phi, window = out["lengths"].numpy(), out["phi"].numpy(), out["window"].numpy()
+    for b, (n, u) in enumerate(zip(lengths, [5, 2])):
+        np.testing.assert_array_equal(window[b, :n], phi[b, :n, :u + 1].argmax(-1))
+        assert not window[b, n:].any()
