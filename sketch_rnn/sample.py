@@ -121,7 +121,24 @@ def pick(test: Sequence[np.ndarray], indices: Sequence[int | str], default_count
     return [test[i] for i in chosen]
 
 
+def refuse_unused_flags(flags) -> None:
+    """--steps and --bias are sample.py flags of the other models; given to sketch_rnn they would be
+    silently ignored (a drawing ends by itself, after at most N_max points), so they are refused.
+    getattr: the flags object may not define them (only sketch_rnn's flags, or a test's namespace)."""
+    bias = getattr(flags, "bias", None)
+    if bias is not None:
+        raise ValueError(f"--bias is a handwriting flag; sketch_rnn does not use it (got {bias}). Use --temperature "
+                         "to make drawings tidier or wilder.")
+    steps = getattr(flags, "steps", None)
+    if steps is not None:
+        valid = "" if steps >= 1 else f"--steps must be positive; got {steps}. "
+        raise ValueError(f"{valid}--steps sets the length of char_rnn and handwriting samples; sketch_rnn does not "
+                         f"use it (a drawing ends by itself, after at most the model's max_seq_len points). Leave "
+                         f"it out.")
+
+
 def main(flags) -> None:
+    refuse_unused_flags(flags)
     category = getattr(flags, "category", None)
     if category and flags.run_dir:
         raise ValueError("Give --run_dir or --category, not both.")

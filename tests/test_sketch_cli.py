@@ -227,3 +227,34 @@ def test_saved_model_completes_a_drawing_and_takes_one_temperature_per_row(train
     assert rows["strokes"].shape[0] == 3
     with pytest.raises(tf.errors.InvalidArgumentError, match=r"temperature must be a scalar or hold one value per row"):
         m.decode(z=z, temperature=tf.constant([0.1, 0.5]), seed=tf.constant([0, 0]))
+
+
+@pytest.mark.parametrize("flag,value,message", [
+    ("steps", -5, "--steps must be positive; got -5. --steps sets the length of char_rnn and handwriting samples; "
+                  "sketch_rnn does not use it"),
+    ("steps", 0, "--steps must be positive; got 0."),
+    ("steps", 300, "--steps sets the length of char_rnn and handwriting samples; sketch_rnn does not use it"),
+    ("bias", -1.0, "--bias is a handwriting flag; sketch_rnn does not use it (got -1.0)"),
+    ("bias", 2.0, "--bias is a handwriting flag; sketch_rnn does not use it (got 2.0)"),
+])
+def test_sample_cli_refuses_flags_it_does_not_use(tmp_path, flag, value, message):
+    """--steps and --bias (sample.py flags of the other models) were silently ignored by sketch
+    sampling, -5 and -1 included; now they are refused before anything is loaded or written (the
+    run directory here does not even exist)."""
+    from sketch_rnn import sample
+    with pytest.raises(ValueError) as e:
+        sample.main(sample_flags(tmp_path / "no_run", tmp_path / "x.svg", **{flag: value}))
+    assert message in str(e.value)
+    sample.refuse_unused_flags(sample_flags(tmp_path, tmp_path / "x.svg"))  # left out (as absl's None): fine
+    assert not (tmp_path / "x.svg").exists()
+
+
+def test_sample_cli_bias_is_one_line_through_sample_py(tmp_path):
+    """Through the real sample.py (absl flags of all models defined): one line, exit status 1."""
+    result = subprocess.run([sys.executable, "sample.py", "--model=sketch_rnn", "--bias=-1",
+                             f"--output={tmp_path / 'x.svg'}"], cwd=ROOT, capture_output=True, text=True, timeout=300)
+    assert result.returncode == 1
+    assert result.stderr.strip().splitlines()[-1] == (
+        "Error: --bias is a handwriting flag; sketch_rnn does not use it (got -1.0). Use --temperature to make "
+        "drawings tidier or wilder.")
+    assert not (tmp_path / "x.svg").exists()
