@@ -191,8 +191,23 @@ def test_saved_model_refuses_edge_inputs(trained_run):
     assert "pen column" in error(encode, strokes=drawing * 2.0, lengths=tf.constant([2]))
     assert "NaN" in error(decode, z=tf.fill([1, 4], float("nan")), temperature=tf.constant(0.5),
                           seed=tf.constant([0, 0]))
-    assert "z must have 4 values per row" in error(decode, z=tf.zeros([1, 5]), temperature=tf.constant(0.5),
-                                                   seed=tf.constant([0, 0]))
+    assert "z must have shape [batch, z_size] = [batch, 4]; got shape] [1 5]" in error(
+        decode, z=tf.zeros([1, 5]), temperature=tf.constant(0.5), seed=tf.constant([0, 0]))
+
+
+@pytest.mark.parametrize("shape", [[4], [], [1, 1, 4], [4, 1]])
+def test_saved_model_decode_names_z_and_its_shape(trained_run, shape):
+    """A 1-D z (or a scalar, or 3-D) failed with "Invalid reduction dimension", naming nothing:
+    grappler folded the rank check away. The error names z, the shape it needs and the one given."""
+    import tensorflow as tf
+    run_dir, _ = trained_run
+    m = tf.saved_model.load(str(run_dir / "saved_model"))
+    for decode in (m.decode, m.signatures["decode"]):
+        with pytest.raises(tf.errors.InvalidArgumentError) as e:
+            decode(z=tf.zeros(shape), temperature=tf.constant(0.5), seed=tf.constant([0, 0]))
+        assert f"z must have shape [batch, z_size] = [batch, 4]; got shape] [{' '.join(map(str, shape))}]" \
+            in e.value.message
+    assert m.decode(z=tf.zeros([2, 4]), temperature=tf.constant(0.5), seed=tf.constant([0, 0]))["strokes"].shape[0] == 2
 
 
 @pytest.mark.parametrize("flag,value,message", [
