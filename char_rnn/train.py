@@ -109,7 +109,10 @@ def train(flags, config: CharRNNConfig, vocabulary: Vocabulary, train_ids: np.nd
         remember_data_dir(run_dir, data_path)
     print(f"char-RNN: {len(train_ids)} train / {len(valid_ids)} valid characters, vocabulary of "
           f"{len(vocabulary)}; run dir {run_dir}", flush=True)
-    train_ds = text_corpus.train_dataset(train_ids, config.seq_length, config.batch_size, seed=seed)
+    text_corpus.train_dataset(train_ids, config.seq_length, config.batch_size)  # refuses a too short text now
+
+    def train_data(start):
+        return text_corpus.train_dataset(train_ids, config.seq_length, config.batch_size, seed=seed, start_batch=start)
     validate = None
     if len(valid_ids) > config.seq_length:
         def validate(model):
@@ -121,7 +124,7 @@ def train(flags, config: CharRNNConfig, vocabulary: Vocabulary, train_ids: np.nd
     with strategy.scope():
         model = build_model(config)
     throughput = Throughput(config.batch_size * config.seq_length)
-    fit_resumable(model, train_ds, None, run_dir, config.num_steps, config.save_every,
+    fit_resumable(model, train_data, None, run_dir, config.num_steps, config.save_every,
                   resume=flags.resume, init_from=flags.init_from, callbacks=[throughput], validate=validate)
     if not chief:
         return

@@ -54,6 +54,21 @@ def save_text(text: str, path: str | os.PathLike) -> None:
         f.write(text)
 
 
+def remove_partial_writes(folder: str | os.PathLike) -> list[str]:
+    """Delete the temporary files and folders that atomic_path / atomic_dir leave when the process is
+    killed mid-write (".NAME.<random>.part*", ".NAME.<random>.old"); returns what was removed."""
+    removed = []
+    for name in os.listdir(folder) if os.path.isdir(folder) else []:
+        if name.startswith(".") and (".part" in name or name.endswith(".old")):
+            path = os.path.join(folder, name)
+            if os.path.isdir(path):
+                shutil.rmtree(path, ignore_errors=True)
+            else:
+                os.unlink(path)
+            removed.append(path)
+    return removed
+
+
 @contextlib.contextmanager
 def atomic_dir(path: str | os.PathLike) -> Iterator[str]:
     """Yield a temporary folder beside `path` to fill; when the block succeeds it replaces `path`

@@ -90,7 +90,7 @@ def alphabet_from_texts(texts: Iterable[str]) -> Vocabulary:
 def make_dataset(corpus: "Corpus", split: str, batch_size: int, stats: OffsetStats,
                  vocabulary: Vocabulary | None = None, max_points: int | None = None, shuffle: bool = True,
                  repeat: bool = True, bucket_boundaries: Sequence[int] | None = None, seed: int | None = None,
-                 pad_multiple: tuple[int, int] | None = None) -> "tf.data.Dataset":
+                 pad_multiple: tuple[int, int] | None = None, start_batch: int = 0) -> "tf.data.Dataset":
     """A tf.data pipeline of padded batches of whole lines of `split`.
 
     Each element is a dict:
@@ -109,6 +109,8 @@ def make_dataset(corpus: "Corpus", split: str, batch_size: int, stats: OffsetSta
         bucket (tf.data bucket_by_sequence_length) to cut padding.
     pad_multiple: (points, characters) or None; every batch is padded to a multiple of these, so
         that an XLA-compiled step sees a few fixed shapes instead of one per batch.
+    seed: the shuffled order is a function of it; start_batch: begin at batch k (an exact resume at
+        step k; the batches before it are gathered and dropped, no model runs on them).
     Raises UnknownCharacterError if a transcription holds characters outside the vocabulary.
     """
     import tensorflow as tf  # here so that the numpy-only parts of this module import fast
@@ -176,6 +178,8 @@ def make_dataset(corpus: "Corpus", split: str, batch_size: int, stats: OffsetSta
             drop_remainder=repeat)
     else:
         ds = ds.padded_batch(batch_size, drop_remainder=repeat)
+    if start_batch:
+        ds = ds.skip(start_batch)
     if pad_multiple:
         ds = ds.map(lambda batch: pad_to_multiple(batch, *pad_multiple))
     return ds.prefetch(tf.data.AUTOTUNE)

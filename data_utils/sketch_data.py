@@ -320,7 +320,7 @@ def sort_by_length(drawings: Sequence[np.ndarray]) -> list[np.ndarray]:
 
 def make_dataset(drawings: Sequence[ArrayLike], max_seq_len: int, batch_size: int, random_scale_factor: float = 0.0,
                  augment_stroke_prob: float = 0.0, shuffle: bool = True, repeat: bool = True, seed: int | None = None,
-                 bucket_width: int = 0) -> "tf.data.Dataset":
+                 bucket_width: int = 0, start_batch: int = 0) -> "tf.data.Dataset":
     """tf.data.Dataset of batches {"strokes": float32 [B, max_seq_len + 1, 5], "seq_len": int32 [B]}.
 
     drawings: list of float32 [n, 3] stroke-3 (already normalised), n <= max_seq_len. Each batch is
@@ -336,6 +336,10 @@ def make_dataset(drawings: Sequence[ArrayLike], max_seq_len: int, batch_size: in
     of similar length (tf.data bucket_by_sequence_length, buckets of bucket_width points) and each
     batch is padded only to its bucket's top, min(max_seq_len, k * bucket_width) points, instead of
     max_seq_len; the time dimension of "strokes" then varies between batches (a few fixed values).
+
+    With a seed the stream is a function of it: batch k is drawn in the shuffled order the seed
+    fixes and augmented with a random generator seeded by (seed, k). start_batch: begin at batch k
+    (an exact resume at step k) without building the batches before it.
     """
     import tensorflow as tf
 
@@ -347,7 +351,6 @@ def make_dataset(drawings: Sequence[ArrayLike], max_seq_len: int, batch_size: in
         raise ValueError(f"Only {len(drawings)} drawings, fewer than one batch of {batch_size}.")
     if not drawings:
         raise ValueError("No drawings to make a data set from.")
-    rng = np.random.default_rng(seed)
     augment = random_scale_factor > 0 or augment_stroke_prob > 0
 
     if bucket_width < 0:
@@ -360,14 +363,16 @@ def make_dataset(drawings: Sequence[ArrayLike], max_seq_len: int, batch_size: in
         longest_in_batch = int(lengths[indices].max())  # augmentation only drops points
         return min(max_seq_len, -(-longest_in_batch // bucket_width) * bucket_width)
 
-    def build(indices):
+    def build(number, indices):
         batch = [drawings[i] for i in indices]
         if augment:
+            rng = np.random.default_rng(None if seed is None else [seed, int(number)])
             batch = S.augment_batch(batch, random_scale_factor, augment_stroke_prob, rng)
         return S.pad_batch(batch, padded_length(indices))
 
-    def to_batch(indices):
-        strokes, seq_len = tf.numpy_function(build, [indices], [tf.float32, tf.int32], stateful=augment)
+    def to_batch(number, indices):
+        strokes, seq_len = tf.numpy_function(build, [number, indices], [tf.float32, tf.int32],
+                                             stateful=augment and seed is None)
         strokes.set_shape([batch_size, None if bucket_width else max_seq_len + 1, 5])
         seq_len.set_shape([batch_size])
         return {"strokes": strokes, "seq_len": seq_len}
@@ -385,6 +390,9 @@ def make_dataset(drawings: Sequence[ArrayLike], max_seq_len: int, batch_size: in
             drop_remainder=True)
     else:
         ds = ds.batch(batch_size, drop_remainder=True)
+    ds = ds.enumerate()  # (batch number, drawing indices): cheap to skip, the batches are built after
+    if start_batch:
+        ds = ds.skip(start_batch)
     return ds.map(to_batch).prefetch(tf.data.AUTOTUNE)
 
 

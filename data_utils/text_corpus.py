@@ -105,10 +105,12 @@ def encode_known(vocabulary: Vocabulary, text: str) -> tuple[np.ndarray, int]:
     return vocabulary.encode("".join(keep)), len(text) - len(keep)
 
 
-def train_dataset(ids: ArrayLike, seq_length: int, batch_size: int, seed: int | None = None) -> tf.data.Dataset:
+def train_dataset(ids: ArrayLike, seq_length: int, batch_size: int, seed: int | None = None,
+                  start_batch: int = 0) -> tf.data.Dataset:
     """Infinite tf.data.Dataset of (inputs, targets), each [batch_size, seq_length] int32:
     windows of seq_length + 1 characters starting at uniformly random positions of `ids`,
-    targets = inputs shifted by one character."""
+    targets = inputs shifted by one character. With a seed the stream is a function of it;
+    start_batch: begin at batch k (an exact resume at step k)."""
     ids = np.asarray(ids, np.int32)
     if len(ids) < seq_length + 1:
         raise CorpusError(f"The training text has {len(ids)} characters, fewer than seq_length + 1 = "
@@ -122,8 +124,8 @@ def train_dataset(ids: ArrayLike, seq_length: int, batch_size: int, seed: int | 
         w = tf.gather(ids_t, starts[:, None] + offsets[None, :])
         return w[:, :-1], w[:, 1:]
 
-    randoms = tf.data.Dataset.random(seed=seed)
-    return randoms.batch(batch_size, drop_remainder=True).map(windows).prefetch(2)
+    randoms = tf.data.Dataset.random(seed=seed).batch(batch_size, drop_remainder=True)
+    return randoms.skip(start_batch).map(windows).prefetch(2)
 
 
 def eval_dataset(ids: ArrayLike, seq_length: int, batch_size: int) -> tf.data.Dataset | None:

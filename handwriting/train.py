@@ -72,10 +72,11 @@ def vocabulary(config: HandwritingConfig) -> Vocabulary | None:
 
 
 def make_datasets(corpus: iam.Corpus, config: HandwritingConfig, seed: int | None = None, split: str = "train",
-                  valid_split: str = "valid") -> tuple[tf.data.Dataset, tf.data.Dataset | None]:
-    """(infinite shuffled training batches, one pass over the validation split or None). With
-    jit_compile, batches are padded to multiples of bucket_width points and CHAR_PAD characters,
-    so that the compiled step sees few shapes."""
+                  valid_split: str | None = "valid",
+                  start_batch: int = 0) -> tuple[tf.data.Dataset, tf.data.Dataset | None]:
+    """(infinite shuffled training batches from batch `start_batch` on, one pass over the validation
+    split or None). With jit_compile, batches are padded to multiples of bucket_width points and
+    CHAR_PAD characters, so that the compiled step sees few shapes."""
     stats = iam_batches.OffsetStats.from_dict(config.offset_stats)
     vocab = vocabulary(config)
     longest = max(len(s) for s in corpus.strokes)
@@ -87,9 +88,10 @@ def make_datasets(corpus: iam.Corpus, config: HandwritingConfig, seed: int | Non
         return iam_batches.make_dataset(corpus, name, config.batch_size, stats, vocabulary=vocab,
                                         max_points=(config.max_points or None) if training else None,
                                         shuffle=training, repeat=training, bucket_boundaries=bounds,
-                                        seed=seed if training else None, pad_multiple=pad)
+                                        seed=seed if training else None, pad_multiple=pad,
+                                        start_batch=start_batch if training else 0)
 
-    valid = dataset(valid_split, False) if valid_split in set(corpus.split.tolist()) else None
+    valid = dataset(valid_split, False) if valid_split and valid_split in set(corpus.split.tolist()) else None
     return dataset(split, True), valid
 
 
@@ -140,7 +142,11 @@ def train(flags, config: HandwritingConfig, corpus: iam.Corpus, run_dir: str, da
     if chief:
         save_config(config, os.path.join(run_dir, CONFIG_NAME))
         remember_data_dir(run_dir, data_dir)
-    train_ds, valid_ds = make_datasets(corpus, config, seed=seed)
+    _, valid_ds = make_datasets(corpus, config, seed=seed)
+
+    def train_data(start):
+        return make_datasets(corpus, config, seed=seed, valid_split=None, start_batch=start)[0]
+
     with strategy.scope():
         model = build_model(config, jit_compile=config.jit_compile)
     print(f"Handwriting {config.task}: {config.num_layers}x{config.rnn_size} LSTM, M={config.num_mixture}"
@@ -148,7 +154,7 @@ def train(flags, config: HandwritingConfig, corpus: iam.Corpus, run_dir: str, da
           f"{model.count_params():,} parameters; {config.optimizer} lr {config.learning_rate}; run dir {run_dir}",
           flush=True)
     start = time.time()
-    fit_resumable(model, train_ds, valid_ds, run_dir, config.num_steps, config.save_every,
+    fit_resumable(model, train_data, valid_ds, run_dir, config.num_steps, config.save_every,
                   resume=flags.resume, init_from=flags.init_from, valid_steps=config.valid_batches or None,
                   callbacks=[TimeLimit(config.max_minutes)] if config.max_minutes else [])
     print(f"Training took {time.time() - start:.0f}s.", flush=True)

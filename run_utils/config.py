@@ -1,11 +1,12 @@
 """Dataclass configs: `--hparams="k=v,k=v"` overrides (like the original HParams.parse) and JSON I/O."""
 import dataclasses
 import json
+import math
 import os
 import typing
 
 from data_utils.files import save_json
-from run_utils.rundir import CONFIG_NAME
+from run_utils.rundir import CONFIG_NAME, check_same_data
 
 Config = typing.TypeVar("Config")  # a model's config dataclass
 
@@ -27,8 +28,18 @@ def _split_top_level(spec):
     return [p.strip() for p in parts if p.strip()]
 
 
+MAX_SIZE = 1 << 16  # the largest value of a *_size field: a layer beyond it does not fit in memory
+
+
 def _convert(name, text, field_type):
     origin = typing.get_origin(field_type)
+    if field_type is float:
+        try:
+            value = float(text)
+        except ValueError:
+            value = None
+        if value is not None and not math.isfinite(value):
+            raise ValueError(f"hparam '{name}' must be a finite number; got '{text}'.")
     try:
         if field_type is bool:
             low = text.lower()
@@ -71,7 +82,46 @@ def apply_hparams(config: Config, spec: str) -> Config:
                 f"Unknown hparam '{key}'. Valid names: {', '.join(sorted(names))}."
             )
         updates[key] = _convert(key, value, hints[key])
+    check_sizes(updates, "--hparams")
     return dataclasses.replace(config, **updates)
+
+
+def check_sizes(values: dict, source: str) -> None:
+    """Refuse *_size values beyond MAX_SIZE (a layer that size cannot be built), naming the key."""
+    for key, value in values.items():
+        if key.endswith("size") and isinstance(value, int) and value > MAX_SIZE:
+            raise ValueError(f"{source}: {key}={value:,} is beyond {MAX_SIZE:,}; a layer that size does not fit "
+                             "in memory.")
+
+
+def _check_json_value(cls_name, path, key, value, field_type):
+    """A config.json value of the field's type (the JSON types of what --hparams accepts), else a
+    ValueError naming the file and the key."""
+    def fail(expected):
+        raise ValueError(f"{path}: {key} must be {expected}, got {json.dumps(value)}. The file was edited or "
+                         f"damaged: fix the value or restore the file (it was written by train.py for {cls_name}).")
+    origin = typing.get_origin(field_type)
+    if field_type is bool:
+        if not isinstance(value, bool):
+            fail("true or false")
+    elif field_type is int:
+        if isinstance(value, bool) or not isinstance(value, int):
+            fail("an integer")
+    elif field_type is float:
+        if isinstance(value, bool) or not isinstance(value, (int, float)) or not math.isfinite(value):
+            fail("a finite number")
+    elif field_type is str:
+        if not isinstance(value, str):
+            fail("a string")
+    elif origin in (list, tuple):
+        (item_type,) = set(typing.get_args(field_type)) - {Ellipsis} or {str}
+        if not isinstance(value, list) or not all(
+                isinstance(v, item_type) and not isinstance(v, bool) or (item_type is float and isinstance(v, int))
+                for v in value):
+            fail(f"a list of {getattr(item_type, '__name__', item_type)}")
+    elif field_type is dict or origin is dict:
+        if not isinstance(value, dict):
+            fail("an object")
 
 
 def save_config(config: Config, path: str) -> None:
@@ -91,12 +141,24 @@ def load_config(cls: type[Config], path: str) -> Config:
     except json.JSONDecodeError as e:
         raise ValueError(f"{path} is not valid JSON ({e}); it may be truncated. "
                          "Restore it or retrain.") from None
+    if not isinstance(values, dict):
+        raise ValueError(f"{path} is not a JSON object of hparams; restore it or retrain.")
     names = {f.name for f in dataclasses.fields(cls)}
     unknown = sorted(set(values) - names)
     if unknown:
         raise ValueError(f"{path} has fields {unknown} that {cls.__name__} does not know; "
                          "it was written by a different model or version.")
-    return cls(**values)
+    hints = typing.get_type_hints(cls)
+    for key, value in values.items():
+        _check_json_value(cls.__name__, path, key, value, hints[key])
+    check_sizes(values, path)
+    missing = [f.name for f in dataclasses.fields(cls) if f.name not in values]
+    if missing:
+        print(f"Note: {path} does not give {', '.join(missing)}; the defaults are used.", flush=True)
+    try:
+        return cls(**values)
+    except ValueError as e:
+        raise ValueError(f"{path}: {e}") from None
 
 
 SCHEDULE_FIELDS = ("num_steps", "save_every")
@@ -116,6 +178,7 @@ def training_config(defaults: Config, run_dir: str, flags, resumable=SCHEDULE_FI
     config_path = os.path.join(run_dir, CONFIG_NAME)
     resuming = bool(flags.resume) and os.path.exists(config_path)
     if resuming:
+        check_same_data(run_dir, getattr(flags, "data_dir", None))
         config = load_config(type(defaults), config_path)
         requested = apply_hparams(config, flags.hparams)
         changed = [f.name for f in dataclasses.fields(config) if getattr(requested, f.name) != getattr(config, f.name)]

@@ -38,8 +38,14 @@ class ExportModule(tf.Module):
 def write_saved_model(module: tf.Module, signatures: dict, export_dir: str, extra_files: dict) -> str:
     """tf.saved_model.save(module) into export_dir, atomically, with each {name: JSON value} of
     extra_files written to assets.extra/<name>; returns export_dir."""
-    with atomic_dir(export_dir) as tmp:
-        tf.saved_model.save(module, tmp, signatures=signatures)
-        for name, value in extra_files.items():
-            save_json(value, os.path.join(tmp, "assets.extra", name))
+    try:
+        with atomic_dir(export_dir) as tmp:
+            tf.saved_model.save(module, tmp, signatures=signatures)
+            for name, value in extra_files.items():
+                save_json(value, os.path.join(tmp, "assets.extra", name))
+    except (OSError, tf.errors.ResourceExhaustedError, tf.errors.UnknownError) as e:
+        reason = "the disk is full" if "space" in str(e).lower() or isinstance(e, tf.errors.ResourceExhaustedError) \
+            else str(e).splitlines()[0][:200]
+        raise RuntimeError(f"Could not write the SavedModel {export_dir} ({reason}); nothing was written there. "
+                           "Free space or choose another folder, then export again (sample.py --export_dir).") from None
     return export_dir

@@ -20,6 +20,7 @@ PRETRAINED = {"sketch_rnn": "sketch_rnn_aaron_sheep", "handwriting": "handwritin
               "char_rnn": "char_rnn_shakespeare"}
 CONFIG_NAME = "config.json"
 DATA_DIR_FILE = "data_dir.txt"
+SEED_FILE = "seed.txt"  # the run's random seed (data order, augmentation, dropout), for an exact resume
 LOCK_FILE = ".lock"
 BEST_WEIGHTS = "best.weights.h5"
 BEST_INFO = "best.json"
@@ -124,6 +125,32 @@ def remembered_data_dir(run_dir: str) -> str | None:
         return None
     with open(path, encoding="utf-8") as f:
         return f.read().strip() or None
+
+
+def run_seed(run_dir: str, requested: int | None) -> int:
+    """The seed of a run: --seed when given, else the one the run recorded at its start (a resume),
+    else a new random one; recorded in run_dir/seed.txt so that --resume continues the same random
+    streams."""
+    import random
+    path = os.path.join(run_dir, SEED_FILE)
+    if requested is None and os.path.exists(path):
+        with open(path, encoding="utf-8") as f:
+            text = f.read().strip()
+        if text.isdigit():
+            return int(text)
+    seed = requested if requested is not None else random.SystemRandom().randrange(1 << 31)
+    save_text(str(seed), path)
+    return seed
+
+
+def check_same_data(run_dir: str, data_dir: str | None) -> None:
+    """On --resume, refuse a --data_dir other than the run's own (its text, drawings or lines and
+    their statistics are in the checkpoint), naming both and the two ways on."""
+    remembered = remembered_data_dir(run_dir)
+    if data_dir and remembered and os.path.abspath(os.path.expanduser(str(data_dir))) != remembered:
+        raise ValueError(f"--resume continues {run_dir}, which trains on {remembered}; --data_dir={data_dir} is "
+                         "other data. Leave --data_dir out to resume, or start a new run on the new data "
+                         f"(another --log_root, with --init_from={run_dir} to start from these weights).")
 
 
 class RunLocked(RuntimeError):

@@ -4,6 +4,14 @@ best-model keeping, TensorBoard and a clean stop on Ctrl-C.
 One Keras "epoch" here is `save_every` optimizer steps: the progress bar covers one such round,
 validation runs at its end, then a checkpoint is written. The step counter is the optimizer's
 `iterations`, so learning-rate and KL schedules continue exactly after a resume.
+
+A resume is exact: the checkpoint holds the weights, the optimizer and the state of the model's
+random seed generators (dropout, sampled z), the training data is a function of the step (each
+model's pipeline is deterministic given the run's seed, run_utils.rundir.run_seed, and starts at
+any step without replaying the ones before), and a resume from the middle of a round first
+finishes that round, so validations come at the same steps as in an uninterrupted run.
+
+A non-finite loss stops training at once: nothing is saved from that step and nothing exported.
 """
 import contextlib
 import glob
@@ -19,20 +27,39 @@ import warnings
 from collections.abc import Callable, Iterator, Sequence
 
 import keras
+import numpy as np
 import tensorflow as tf
 
-from data_utils.files import atomic_path, save_json
+from data_utils.files import atomic_path, remove_partial_writes, save_json
 from run_utils import distribute
 from run_utils.config import load_config
-from run_utils.rundir import BEST_INFO, BEST_WEIGHTS, CKPT_DIR, CONFIG_NAME, EXPORT_DIR, locked_run_dir
+from run_utils.rundir import (
+    BEST_INFO,
+    BEST_WEIGHTS,
+    CKPT_DIR,
+    CONFIG_NAME,
+    EXPORT_DIR,
+    locked_run_dir,
+    run_seed,
+)
 
 
 class CheckpointError(RuntimeError):
     pass
 
 
+class NonFiniteLoss(RuntimeError):
+    """Training produced a NaN or infinite loss; the message says where and what to do."""
+
+
+def random_states(model: keras.Model) -> list:
+    """The state variables of the model's random seed generators (dropout masks, sampled z), which
+    model.weights leaves out, in a fixed order."""
+    return [v for v in model.variables if v.path.endswith("seed_generator_state")]
+
+
 def _checkpoint(model):
-    return tf.train.Checkpoint(model=model, optimizer=model.optimizer)
+    return tf.train.Checkpoint(model=model, optimizer=model.optimizer, random_state=random_states(model))
 
 
 def _complete_checkpoints(folder):
@@ -65,9 +92,35 @@ def latest_checkpoint(run_dir: str, announce: bool = False) -> str | None:
 
 
 def remove_partial_saves(run_dir: str) -> None:
-    """Delete the ckpt-N_temp folders that an interrupted checkpoint save leaves behind."""
-    for temp in glob.glob(os.path.join(run_dir, CKPT_DIR, "*_temp")):
+    """Delete what interrupted writes leave behind: ckpt-N_temp folders of a checkpoint save and the
+    hidden temporary files of data_utils.files (best weights, configs, exports); said when any."""
+    removed = glob.glob(os.path.join(run_dir, CKPT_DIR, "*_temp"))
+    for temp in removed:
         shutil.rmtree(temp, ignore_errors=True)
+    removed += remove_partial_writes(run_dir)
+    if removed:
+        print(f"Note: removed {len(removed)} leftover(s) of an interrupted write in {run_dir}: "
+              f"{', '.join(sorted(os.path.basename(p) for p in removed))}.", flush=True)
+
+
+def _restore_newest_readable(ckpt: tf.train.Checkpoint, run_dir: str, announce: bool) -> str | None:
+    """Restore the newest complete checkpoint that reads; a damaged one (a cut-off or corrupt data
+    file) is skipped with a note naming it. Returns the path used, or None when there is none."""
+    folder = os.path.join(run_dir, CKPT_DIR)
+    newest = latest_checkpoint(run_dir, announce=announce)
+    candidates = sorted(_complete_checkpoints(folder).items(), reverse=True)
+    paths = [newest] + [p for _, p in candidates if p != newest] if newest else []
+    for path in paths:
+        try:
+            ckpt.restore(path).assert_existing_objects_matched()
+            return path
+        except (tf.errors.OpError, IndexError, ValueError, AssertionError) as e:
+            print(f"Note: the checkpoint {os.path.basename(path)} cannot be read ({type(e).__name__}: "
+                  f"{str(e).splitlines()[0][:200]}); trying the one before it.", flush=True)
+    if paths:
+        raise CheckpointError(f"No checkpoint in {folder} can be read ({', '.join(os.path.basename(p) for p in paths)} "
+                              "are damaged). Start a new run (another --log_root, or --init_from the best weights).")
+    return None
 
 
 def restore_weights(model: keras.Model, run_dir: str, which: str = "best") -> str:
@@ -82,9 +135,10 @@ def restore_weights(model: keras.Model, run_dir: str, which: str = "best") -> st
                 model.load_weights(best)
         except Exception as e:  # h5py/Keras raise many types for a damaged or foreign file
             raise CheckpointError(
-                f"{best} cannot be loaded ({type(e).__name__}: {e}). It is damaged or from another model; "
-                f"delete it to use the latest training checkpoint in {os.path.join(run_dir, CKPT_DIR)} "
-                "instead, or retrain.") from None
+                f"{best} cannot be loaded ({type(e).__name__}: {str(e).splitlines()[0][:300]}). Either it is damaged "
+                f"or {os.path.join(run_dir, CONFIG_NAME)} no longer describes the model it was trained as (an "
+                "edited config.json): restore the config first; if the weights file is the damaged one, delete "
+                f"it to use the latest training checkpoint in {os.path.join(run_dir, CKPT_DIR)}.") from None
         return best
     latest = latest_checkpoint(run_dir)
     if latest is not None:
@@ -94,6 +148,9 @@ def restore_weights(model: keras.Model, run_dir: str, which: str = "best") -> st
     if os.path.exists(exported + ".index"):
         restore_exported_weights(model, exported)
         return exported
+    if os.path.exists(os.path.join(run_dir, EXPORT_DIR, "saved_model.pb")):
+        raise CheckpointError(f"{os.path.join(run_dir, EXPORT_DIR)} lacks variables/variables.index: the "
+                              "SavedModel is incomplete (an interrupted copy?). Copy or export it again.")
     raise CheckpointError(
         f"No weights in {run_dir}: it has no {BEST_WEIGHTS}, no {CKPT_DIR}/ and no {EXPORT_DIR}/. "
         "Train first, or point --run_dir at a finished run."
@@ -106,7 +163,12 @@ def load_trained(run_dir: str, config_class: type, build_model: Callable[..., ke
     restore_weights."""
     config = load_config(config_class, os.path.join(run_dir, CONFIG_NAME))
     model = build_model(config, compile=False)
-    restore_weights(model, run_dir)
+    used = restore_weights(model, run_dir)
+    bad = [w.path for w in model.weights if not np.all(np.isfinite(w.numpy()))]
+    if bad:
+        raise CheckpointError(f"The weights in {used} hold NaN or infinite values ({', '.join(bad[:3])}"
+                              f"{', ...' if len(bad) > 3 else ''}): that training diverged. Use an earlier "
+                              "checkpoint or retrain with a smaller learning rate.")
     return config, model
 
 
@@ -115,7 +177,12 @@ def restore_exported_weights(model: keras.Model, prefix: str) -> None:
     modules, which all track the model's weights as the list `model_weights` (in model.weights
     order); every weight must be found."""
     weights = list(model.weights)
-    status = tf.train.Checkpoint(model_weights=weights).read(prefix)
+    try:
+        status = tf.train.Checkpoint(model_weights=weights).read(prefix)
+    except (tf.errors.OpError, IndexError, ValueError) as e:
+        raise CheckpointError(f"The SavedModel variables at {prefix} cannot be read ({type(e).__name__}: "
+                              f"{str(e).splitlines()[0][:200]}): the files are damaged or cut off. Copy or "
+                              "export the model again.") from None
     try:
         status.assert_existing_objects_matched()
         reader = tf.train.load_checkpoint(prefix)
@@ -179,6 +246,7 @@ class _RoundEnd(keras.callbacks.Callback):
     def on_epoch_end(self, epoch, logs=None):
         logs = logs or {}
         step = self._step()
+        _check_finite(logs.get("loss"), step)  # never checkpoint diverged weights
         value = logs.get(self.best_metric)
         if value is not None and math.isfinite(value) and value < self.best:
             self.best = float(value)
@@ -188,6 +256,22 @@ class _RoundEnd(keras.callbacks.Callback):
                 save_json({"metric": self.best_metric, "value": self.best, "step": step},
                           os.path.join(self.write_dir, BEST_INFO))
         self.manager.save(checkpoint_number=step)
+
+
+def _check_finite(loss, step):
+    if loss is not None and not math.isfinite(float(loss)):
+        raise NonFiniteLoss(f"Training stopped at step {step}: the loss is {float(loss)} (not finite). Nothing was "
+                            "saved from that step and no SavedModel was exported; the last checkpoint before it is "
+                            "kept. The usual cause is a learning rate too high for the gradient clipping: start a "
+                            "new run with a smaller --hparams=learning_rate=... (or a tighter clip), or --resume "
+                            "from the last checkpoint.")
+
+
+class _StopOnNonFinite(keras.callbacks.Callback):
+    """Stops at the first step whose loss is NaN or infinite (before anything is saved)."""
+
+    def on_train_batch_end(self, batch, logs=None):
+        _check_finite((logs or {}).get("loss"), int(self.model.optimizer.iterations.numpy()))
 
 
 class _Validate(keras.callbacks.Callback):
@@ -204,18 +288,20 @@ class _Validate(keras.callbacks.Callback):
                 logs[f"val_{name}"] = float(value)
 
 
-def fit_resumable(model: keras.Model, train_ds: tf.data.Dataset, valid_ds: tf.data.Dataset | None, run_dir: str,
-                  num_steps: int, save_every: int, resume: bool = False, valid_steps: int | None = None,
+def fit_resumable(model: keras.Model, train_data: Callable[[int], tf.data.Dataset], valid_ds: tf.data.Dataset | None,
+                  run_dir: str, num_steps: int, save_every: int, resume: bool = False, valid_steps: int | None = None,
                   best_metric: str = "val_loss", callbacks: Sequence[keras.callbacks.Callback] = (),
                   validate: Callable[[keras.Model], dict[str, float]] | None = None,
                   init_from: str | None = None) -> keras.callbacks.History | None:
     """Train a compiled, built `model` until its optimizer has taken `num_steps` steps.
 
-    train_ds: an infinite (repeated) tf.data.Dataset; valid_ds: a finite one, or None.
+    train_data(step): the infinite training stream from optimizer step `step` on, the same batches
+    an uninterrupted run would see from there (each model's pipeline is deterministic given the
+    run's seed); valid_ds: a finite dataset, or None.
     validate: instead of (or besides) valid_ds, a function model -> {name: value} run at the end
     of every round, whose values are logged as val_<name> (for validation that is not a plain
     pass over batches, e.g. the char-RNN's state carried across windows).
-    Returns the Keras History of this call (None if nothing was left to do).
+    Returns the Keras History of the last fit call (None if nothing was left to do).
     """
     if not model.trainable_variables:
         raise ValueError("fit_resumable needs a built model: call it once on a batch first.")
@@ -234,9 +320,8 @@ def fit_resumable(model: keras.Model, train_ds: tf.data.Dataset, valid_ds: tf.da
         remove_partial_saves(run_dir)
     ckpt = _checkpoint(model)
     manager = tf.train.CheckpointManager(ckpt, os.path.join(write_dir, CKPT_DIR), max_to_keep=3)
-    latest = latest_checkpoint(run_dir, announce=chief)
+    latest = _restore_newest_readable(ckpt, run_dir, announce=chief)
     if latest:
-        ckpt.restore(latest).assert_existing_objects_matched()
         print(f"Resumed from {latest} at step {int(model.optimizer.iterations.numpy())}.", flush=True)
     elif init_from:
         fresh = [v.numpy() for v in model.optimizer.variables]
@@ -251,21 +336,32 @@ def fit_resumable(model: keras.Model, train_ds: tf.data.Dataset, valid_ds: tf.da
     round_end = _RoundEnd(manager, run_dir, num_steps, best_metric if validating else "loss", write_dir)
     logs = [keras.callbacks.TensorBoard(os.path.join(run_dir, "logs"), update_freq=max(1, save_every // 10))] \
         if chief else []
-    first_round = step // save_every
-    rounds = first_round + math.ceil((num_steps - step) / save_every)
-    previous_handler = signal.signal(signal.SIGTERM, _raise_keyboard_interrupt)
-    try:
+    all_callbacks = [_StopOnNonFinite(), *([_Validate(validate)] if validate else []), *logs, round_end, *callbacks]
+
+    def fit(steps_per_round, first_round, last_round):
+        start = int(model.optimizer.iterations.numpy())
         return model.fit(
-            train_ds,
-            steps_per_epoch=save_every,
-            epochs=rounds,  # _RoundEnd stops exactly at num_steps
+            train_data(start),
+            steps_per_epoch=steps_per_round,
+            epochs=last_round,  # _RoundEnd stops exactly at num_steps
             initial_epoch=first_round,
             validation_data=valid_ds,
             validation_steps=valid_steps,
-            callbacks=[*([_Validate(validate)] if validate else []), *logs, round_end, *callbacks],
+            callbacks=all_callbacks,
             shuffle=False,  # tf.data pipelines shuffle themselves
             verbose=1 if sys.stdout.isatty() else 2,
         )
+
+    previous_handler = signal.signal(signal.SIGTERM, _raise_keyboard_interrupt)
+    try:
+        history = None
+        first_round = step // save_every
+        if step % save_every:  # resumed mid-round: finish that round first, so rounds end where they did
+            history = fit(min(save_every - step % save_every, num_steps - step), first_round, first_round + 1)
+            step, first_round = int(model.optimizer.iterations.numpy()), first_round + 1
+        if step < num_steps and not model.stop_training:
+            history = fit(save_every, first_round, first_round + math.ceil((num_steps - step) / save_every))
+        return history
     except KeyboardInterrupt:
         step = int(model.optimizer.iterations.numpy())
         path = manager.save(checkpoint_number=step)
@@ -287,18 +383,17 @@ def _raise_keyboard_interrupt(signum, frame):
 def training_session(run_dir: str, flags) -> Iterator[tuple[tf.distribute.Strategy, bool, int | None]]:
     """What every train.main runs in: yields (strategy, chief, seed) for --distribute, with the run
     directory locked by the chief (the one writer); at the end every worker waits for the others.
-    A multi-worker run needs the same data order on every worker (tf.data shards one stream between
-    them), so its seed defaults to 0."""
+    The seed is --seed, else the run's recorded one (run_utils.rundir.run_seed: a resume continues
+    the same random streams), else a new one. A multi-worker run needs the same data order on every
+    worker (tf.data shards one stream between them), so its seed defaults to 0."""
     kind = getattr(flags, "distribute", "none")
     strategy = distribute.make_strategy(kind)
     chief = distribute.is_chief(strategy)
-    seed = flags.seed
-    if seed is None and kind == "multi_worker":
-        seed = 0
+    requested = flags.seed if flags.seed is not None else (0 if kind == "multi_worker" else None)
     if strategy.num_replicas_in_sync > 1 and chief:
         print(f"Training on {strategy.num_replicas_in_sync} replicas ({kind}).", flush=True)
-    if seed is not None:
-        keras.utils.set_random_seed(seed)
     with locked_run_dir(run_dir) if chief else contextlib.nullcontext():
+        seed = run_seed(run_dir, requested) if chief else requested if requested is not None else 0
+        keras.utils.set_random_seed(seed)
         yield strategy, chief, seed
     distribute.barrier(strategy)  # the other workers wait for the chief's export

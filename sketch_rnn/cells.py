@@ -58,11 +58,21 @@ def scan_cell(cell: "LSTMCell | HyperLSTMCell", projected: tf.Tensor, state: Seq
     return tf.transpose(outputs.stack(), [1, 0, 2]), state
 
 
-def dropout_masks(shape: tf.Tensor | Sequence[int], keep_prob: float, training: bool | None) -> tf.Tensor | None:
-    """Recurrent-dropout multipliers for every step: 0 or 1/keep_prob, or None when off."""
+def dropout_masks(shape: tf.Tensor | Sequence[int], keep_prob: float, training: bool | None,
+                  seed: keras.random.SeedGenerator) -> tf.Tensor | None:
+    """Recurrent-dropout multipliers for every step: 0 or 1/keep_prob, or None when off. The random
+    numbers come from the cell's seed generator, whose state the training checkpoints hold."""
     if not training or keep_prob >= 1.0:
         return None
-    return tf.cast(tf.random.uniform(shape) < keep_prob, tf.float32) / keep_prob
+    return tf.cast(keras.random.uniform(shape, seed=seed) < keep_prob, tf.float32) / keep_prob
+
+
+def candidate_dropout(g: tf.Tensor, keep_prob: float, training: bool | None,
+                      seed: keras.random.SeedGenerator) -> tf.Tensor:
+    """The original's recurrent dropout of one step's candidate g (inverted: kept values / keep_prob)."""
+    if not training or keep_prob >= 1.0:
+        return g
+    return keras.random.dropout(g, rate=1.0 - keep_prob, seed=seed)
 
 
 @tf.custom_gradient
@@ -139,6 +149,7 @@ class LSTMCell(keras.layers.Layer):
         self.keep_prob = keep_prob
         self.state_size = [units, units]
         self.output_size = units
+        self.dropout_seed = keras.random.SeedGenerator(name=f"{self.name}_dropout")
         self.kernel = self.add_weight(shape=(input_dim, 4 * units), initializer="glorot_uniform", name="kernel")
         self.recurrent_kernel = self.add_weight(
             shape=(units, 4 * units), initializer=_orthogonal_per_gate(units), name="recurrent_kernel")
@@ -163,9 +174,7 @@ class LSTMCell(keras.layers.Layer):
 
     def _finish(self, gates, c, training):
         i, j, f, o = tf.split(gates, 4, axis=-1)
-        g = tf.tanh(j)
-        if training and self.keep_prob < 1.0:
-            g = tf.nn.dropout(g, rate=1.0 - self.keep_prob)
+        g = candidate_dropout(tf.tanh(j), self.keep_prob, training, self.dropout_seed)
         new_c = c * tf.sigmoid(f + FORGET_BIAS) + tf.sigmoid(i) * g
         return new_c, o
 
@@ -182,7 +191,8 @@ class LSTMCell(keras.layers.Layer):
         """projected [batch, time, 4u], state [h, c] -> (outputs [batch, time, u], [h_T, c_T])."""
         xs = tf.transpose(projected, [1, 0, 2])
         h0, c0 = state[0], state[1]
-        drop = dropout_masks(tf.concat([tf.shape(xs)[:2], [self.units]], 0), self.keep_prob, training)
+        drop = dropout_masks(tf.concat([tf.shape(xs)[:2], [self.units]], 0), self.keep_prob, training,
+                             self.dropout_seed)
         if drop is None:
             drop = tf.ones(tf.concat([tf.shape(xs)[:2], [self.units]], 0))
         hs, c_last = fused_lstm(xs, h0, c0, tf.convert_to_tensor(self.recurrent_kernel), drop)
@@ -231,6 +241,7 @@ class HyperLSTMCell(keras.layers.Layer):
         self.embedding_size = embedding_size
         self.state_size = [units, units, hyper_units, hyper_units]
         self.output_size = units
+        self.dropout_seed = keras.random.SeedGenerator(name=f"{self.name}_dropout")
         self.hyper = LayerNormLSTMCell(hyper_units, input_dim + units, keep_prob=1.0, name="hyper_cell")
         self.kernel = self.add_weight(shape=(input_dim, 4 * units), initializer="glorot_uniform", name="kernel")
         self.recurrent_kernel = self.add_weight(
@@ -288,9 +299,7 @@ class HyperLSTMCell(keras.layers.Layer):
         gates = scale_x * main_x + scale_h * tf.matmul(h, self.recurrent_kernel) + bias
         gates = _layer_norm(gates, self.ln_gamma, self.ln_beta, 4)
         i, j, f, o = tf.split(gates, 4, axis=-1)
-        g = tf.tanh(j)
-        if training and self.keep_prob < 1.0:
-            g = tf.nn.dropout(g, rate=1.0 - self.keep_prob)
+        g = candidate_dropout(tf.tanh(j), self.keep_prob, training, self.dropout_seed)
         new_c = c * tf.sigmoid(f + FORGET_BIAS) + tf.sigmoid(i) * g
         new_h = tf.tanh(_layer_norm(new_c, self.ln_c_gamma, self.ln_c_beta, 1)) * tf.sigmoid(o)
         return new_h, [new_h, new_c, hyper_h, hyper_c]

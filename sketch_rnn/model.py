@@ -108,6 +108,7 @@ class SketchRNN(keras.Model):
         # Glorot uniform for both (for the 1-D bias fan_in = fan_out = its length, as in Keras).
         self.output_layer = mixture.MixtureHead(c.num_mixture, PEN_STATES, bias_initializer="glorot_uniform",
                                                 name="output")
+        self.z_seed = keras.random.SeedGenerator(name="z_noise")  # z = mu + sigma * eps while training
         names = ["loss", "recon", "offset_loss", "pen_loss", "kl", "kl_weight", "lr", "recon_masked"]
         self.trackers = {n: keras.metrics.Mean(name=n) for n in names}
 
@@ -131,7 +132,8 @@ class SketchRNN(keras.Model):
         return self.mu_layer(h), self.presig_layer(h)
 
     def sample_z(self, mu: tf.Tensor, presig: tf.Tensor, seed: Sequence[int] | tf.Tensor | None = None) -> tf.Tensor:
-        eps = tf.random.normal(tf.shape(mu)) if seed is None else tf.random.stateless_normal(tf.shape(mu), seed)
+        eps = keras.random.normal(tf.shape(mu), seed=self.z_seed) if seed is None \
+            else tf.random.stateless_normal(tf.shape(mu), seed)
         return mu + tf.exp(presig / 2.0) * eps
 
     # ----- decoder ---------------------------------------------------------------------------

@@ -57,7 +57,12 @@ def prepare(flags) -> tuple[SketchRNNConfig, sketch_data.SketchData, str, str]:
     run_dir = flags.log_root or default_run_dir("sketch_rnn", "_".join(names))
     config, resuming = training_config(SketchRNNConfig(), run_dir, flags)
     if resuming:  # the run's own data sets, scale factor and sizes
-        names = dataset_names([], config)
+        own = dataset_names([], config)
+        if flags.category and names != own:
+            raise ValueError(f"--resume continues {run_dir}, which trains on {', '.join(own)}; --category="
+                             f"{','.join(names)} is other data. Leave --category out to resume, or start a new run "
+                             f"(another --log_root, with --init_from={run_dir} to start from these weights).")
+        names = own
     data_dir = flags.data_dir or remembered_data_dir(run_dir) or DEFAULT_DATA_DIR
     paths = [sketch_data.resolve_dataset(name, data_dir) for name in names]
     data = sketch_data.load_sketch_data(paths, config.max_seq_len)
@@ -81,16 +86,20 @@ def train(flags, config: SketchRNNConfig, data: sketch_data.SketchData, run_dir:
         remember_data_dir(run_dir, data_dir)
     print(f"Sketch-RNN: {len(data.train)} train / {len(data.valid)} valid / {len(data.test)} test drawings, "
           f"N_max={config.max_seq_len}, scale factor {config.scale_factor:.4f}; run dir {run_dir}", flush=True)
-    train_ds = sketch_data.make_dataset(
-        strokes.normalize(data.train, config.scale_factor), config.max_seq_len, config.batch_size,
-        random_scale_factor=config.random_scale_factor, augment_stroke_prob=config.augment_stroke_prob,
-        shuffle=True, repeat=True, seed=seed, bucket_width=config.bucket_width)
+    train_drawings = strokes.normalize(data.train, config.scale_factor)
+
+    def train_data(start):
+        return sketch_data.make_dataset(
+            train_drawings, config.max_seq_len, config.batch_size, random_scale_factor=config.random_scale_factor,
+            augment_stroke_prob=config.augment_stroke_prob, shuffle=True, repeat=True, seed=seed,
+            bucket_width=config.bucket_width, start_batch=start)
+
     valid_ds = sketch_data.make_dataset(
         strokes.normalize(sketch_data.sort_by_length(data.valid), config.scale_factor), config.max_seq_len,
         config.batch_size, shuffle=False, repeat=False) if len(data.valid) >= config.batch_size else None
     with strategy.scope():
         model = build_model(config)
-    fit_resumable(model, train_ds, valid_ds, run_dir, config.num_steps, config.save_every, resume=flags.resume,
+    fit_resumable(model, train_data, valid_ds, run_dir, config.num_steps, config.save_every, resume=flags.resume,
                   init_from=flags.init_from,
                   callbacks=[OriginalLogLine(run_dir)] if valid_ds is not None and chief else [])
     if chief:

@@ -172,3 +172,172 @@ def test_sigterm_checkpoints_and_resume_continues_from_there(tmp_path):
                              text=True, timeout=240)
     assert resumed.returncode == 0, resumed.stdout[-2000:] + resumed.stderr[-2000:]
     assert f"at step {step}." in resumed.stdout
+
+
+# ----- issue 24: NaN that stops, damaged files that fall back, resumes that refuse other data -----------
+@pytest.mark.parametrize("config_module,cls", [("sketch_rnn.config", "SketchRNNConfig"),
+                                               ("char_rnn.config", "CharRNNConfig"),
+                                               ("handwriting.config", "HandwritingConfig")])
+@pytest.mark.parametrize("value", ["nan", "inf", "-inf"])
+def test_non_finite_hparams_are_refused_before_anything_is_written(config_module, cls, value):
+    import importlib
+
+    from run_utils.config import apply_hparams
+    config = getattr(importlib.import_module(config_module), cls)()
+    with pytest.raises(ValueError, match=f"hparam 'learning_rate' must be a finite number; got '{value}'"):
+        apply_hparams(config, f"learning_rate={value}")
+
+
+def test_divergence_stops_training_names_the_step_and_exports_nothing(tmp_path, capsys):
+    from run_utils.training import NonFiniteLoss
+    from tests.cli import train_in_process
+    from tests.test_sketch_cli import write_tiny_npz
+    write_tiny_npz(tmp_path / "tiny.npz", __import__("numpy").random.default_rng(0))
+    run_dir = tmp_path / "run"
+    argv = ["--model=sketch_rnn", "--category=tiny", f"--data_dir={tmp_path}", f"--log_root={run_dir}",
+            "--num_steps=6", "--save_every=2", "--seed=1",
+            "--hparams=enc_rnn_size=8,dec_rnn_size=12,z_size=4,num_mixture=2,batch_size=5,"
+            "learning_rate=1e9,grad_clip=1e9,decay_rate=1.0"]
+    with pytest.raises(NonFiniteLoss, match=r"Training stopped at step \d+: the loss is (nan|inf|-inf).*learning"):
+        train_in_process(*argv)
+    assert not (run_dir / "saved_model").exists() and not (run_dir / "best.weights.h5").exists()
+
+
+def test_sample_refuses_weights_that_are_not_finite(tmp_path):
+    import numpy as np
+
+    from run_utils.training import CheckpointError, load_trained
+    from sketch_rnn.config import SketchRNNConfig
+    from sketch_rnn.model import build_model
+    from tests.test_sketch_convert import save_run
+    config = SketchRNNConfig(enc_rnn_size=4, dec_rnn_size=6, z_size=2, num_mixture=1, max_seq_len=5)
+    model = build_model(config, compile=False)
+    model.output_layer.bias.assign(np.full(model.output_layer.bias.shape, np.nan, np.float32))
+    run = save_run(config, model, tmp_path / "run")
+    with pytest.raises(CheckpointError, match="hold NaN or infinite values .*diverged"):
+        load_trained(run, SketchRNNConfig, build_model)
+
+
+def test_a_damaged_newest_checkpoint_falls_back_to_the_one_before(tmp_path, trained_char_run, capsys):
+    from char_rnn import train
+    data = trained_char_run / "checkpoints" / "ckpt-4.data-00000-of-00001"
+    data.write_bytes(data.read_bytes()[:100])
+    capsys.readouterr()
+    train.main(char_flags(tmp_path, trained_char_run, resume=True, num_steps=6))
+    out = capsys.readouterr().out
+    assert "the checkpoint ckpt-4 cannot be read" in out and "trying the one before it" in out
+    assert "at step 2" in out
+
+
+def test_damaged_saved_models_are_one_line_for_sample_and_serve(tmp_path, trained_char_run):
+    import shutil
+
+    from char_rnn.config import CharRNNConfig
+    from char_rnn.model import build_model
+    from run_utils.training import load_trained
+    from web.models import ModelError, load_text
+    shipped = tmp_path / "shipped"  # a run with only its export, like pretrained/
+    os.makedirs(shipped)
+    for name in ("config.json", "vocab.json"):
+        shutil.copy(trained_char_run / name, shipped)
+    shutil.copytree(trained_char_run / "saved_model", shipped / "saved_model")
+    data = next((shipped / "saved_model" / "variables").glob("variables.data-*"))
+    data.write_bytes(data.read_bytes()[:64])
+    with pytest.raises(CheckpointError, match="cannot be read .*damaged or cut off. Copy or export the model again"):
+        load_trained(str(shipped), CharRNNConfig, build_model)
+    with pytest.raises(ModelError, match="cannot be loaded .*damaged or cut off"):
+        load_text(str(shipped))
+    (shipped / "saved_model" / "variables" / "variables.index").unlink()
+    with pytest.raises(CheckpointError, match="lacks variables/variables.index: the SavedModel is incomplete"):
+        load_trained(str(shipped), CharRNNConfig, build_model)
+    with pytest.raises(ModelError, match="lacks variables/variables.index"):
+        load_text(str(shipped))
+
+
+def test_resume_with_other_data_is_refused(tmp_path, trained_char_run):
+    from char_rnn import train
+    other = tmp_path / "other.txt"
+    other.write_text("something else entirely\n" * 40)
+    with pytest.raises(ValueError, match=r"--resume continues .* trains on .*play.txt; --data_dir=.*other.txt is other "
+                                         r"data.*--init_from="):
+        train.main(char_flags(tmp_path, trained_char_run, resume=True, num_steps=6, data_dir=str(other)))
+
+
+def test_resume_with_another_sketch_category_is_refused(tmp_path):
+    from sketch_rnn import train
+    run_dir = tmp_path / "run"
+    os.makedirs(run_dir)
+    from run_utils.config import save_config
+    from sketch_rnn.config import SketchRNNConfig
+    save_config(SketchRNNConfig(data_set=["cat.npz"]), str(run_dir / "config.json"))
+    flags = types.SimpleNamespace(category=["big"], hparams="", log_root=str(run_dir), resume=True, data_dir=None,
+                                  num_steps=None, save_every=None, init_from=None)
+    with pytest.raises(ValueError, match=r"trains on cat; --category=big is other data"):
+        train.prepare(flags)
+
+
+@pytest.mark.parametrize("key,value,message", [
+    ("rnn_size", "abc", 'rnn_size must be an integer, got "abc"'),
+    ("rnn_size", [8], "rnn_size must be an integer, got \\[8\\]"),
+    ("rnn_size", None, "rnn_size must be an integer, got null"),
+    ("rnn_size", 16.5, "rnn_size must be an integer, got 16.5"),
+    ("rnn_size", 100000, "rnn_size=100,000 is beyond 65,536"),
+    ("learning_rate", "fast", 'learning_rate must be a finite number, got "fast"'),
+])
+def test_a_hand_edited_config_names_the_key(tmp_path, trained_char_run, key, value, message):
+    import json
+
+    from char_rnn.config import CharRNNConfig
+    from char_rnn.model import build_model
+    from run_utils.training import load_trained
+    path = trained_char_run / "config.json"
+    config = json.loads(path.read_text())
+    config[key] = value
+    path.write_text(json.dumps(config))
+    with pytest.raises(ValueError, match=message):
+        load_trained(str(trained_char_run), CharRNNConfig, build_model)
+
+
+def test_a_deleted_config_key_does_not_blame_the_weights(tmp_path, trained_char_run, capsys):
+    import json
+
+    from char_rnn.config import CharRNNConfig
+    from char_rnn.model import build_model
+    from run_utils.training import load_trained
+    path = trained_char_run / "config.json"
+    config = json.loads(path.read_text())
+    del config["rnn_size"]
+    path.write_text(json.dumps(config))
+    with pytest.raises(CheckpointError, match="or .*config.json no longer describes the model .*restore the config"):
+        load_trained(str(trained_char_run), CharRNNConfig, build_model)
+    assert "does not give rnn_size; the defaults are used" in capsys.readouterr().out
+
+
+def test_leftovers_of_interrupted_writes_are_removed_on_the_next_start(tmp_path, trained_char_run, capsys):
+    from char_rnn import train
+    leftovers = [trained_char_run / ".best.weights.h5.abc123.part.weights.h5",
+                 trained_char_run / ".config.json.x1y2.part"]
+    for path in leftovers:
+        path.write_bytes(b"\0" * 1000)
+    os.makedirs(trained_char_run / ".saved_model.k9.old")
+    capsys.readouterr()
+    train.main(char_flags(tmp_path, trained_char_run, resume=True, num_steps=6))
+    assert "removed 3 leftover(s) of an interrupted write" in capsys.readouterr().out
+    assert not [n for n in os.listdir(trained_char_run) if n.startswith(".") and n != ".lock"]
+
+
+def test_a_full_disk_during_the_export_is_one_line(tmp_path, monkeypatch):
+    import errno
+
+    import tensorflow as tf
+
+    from run_utils.export import write_saved_model
+
+    def full(*args, **kwargs):
+        raise OSError(errno.ENOSPC, "No space left on device")
+
+    monkeypatch.setattr(tf.saved_model, "save", full)
+    with pytest.raises(RuntimeError, match=r"Could not write the SavedModel .*export \(the disk is full\); nothing "
+                                           "was written there"):
+        write_saved_model(tf.Module(), {}, str(tmp_path / "export"), {})
+    assert not (tmp_path / "export").exists() and not list(tmp_path.iterdir())

@@ -49,7 +49,15 @@ def _read_json(path):
 
 def _load(path):
     import tensorflow as tf
-    return tf.saved_model.load(path)
+    if not os.path.exists(os.path.join(path, "variables", "variables.index")):
+        raise ModelError(f"{path} lacks variables/variables.index: the SavedModel is incomplete. Copy it again, or "
+                         "export it again with sample.py --export_dir.")
+    try:
+        return tf.saved_model.load(path)
+    except (tf.errors.OpError, ValueError, IndexError, OSError) as e:
+        raise ModelError(f"The SavedModel {path} cannot be loaded ({type(e).__name__}: "
+                         f"{str(e).splitlines()[0][:200]}): its files are damaged or cut off. Copy it again, or "
+                         "export it again with sample.py --export_dir.") from None
 
 
 @dataclasses.dataclass
