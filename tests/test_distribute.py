@@ -89,7 +89,7 @@ def test_multi_worker_trains_writes_once_and_resumes(tmp_path):
     assert "SavedModel written" not in other  # only the chief writes
     files = sorted(f for f in os.listdir(run_dir) if f != ".lock")
     assert files == ["best.json", "best.weights.h5", "checkpoints", "config.json", "data_dir.txt", "eval.json",
-                     "logs", "saved_model", "vocab.json"]
+                     "logs", "saved_model", "seed.txt", "vocab.json"]
     assert sorted(os.listdir(run_dir / "checkpoints")) == ["checkpoint", "ckpt-2.data-00000-of-00001",
                                                            "ckpt-2.index", "ckpt-4.data-00000-of-00001",
                                                            "ckpt-4.index"]
