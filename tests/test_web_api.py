@@ -87,6 +87,13 @@ def test_handwriting_and_text_routes(server):
     status, out = call(base, "/api/handwriting/write", {"text": "hi there\nbold", "style": "tiny_hand", "bias": 1.0})
     assert status == 200 and out["text_lines"] == ["hi there", "bold"] and len(out["lines"]) == 2
     assert all(rows_ok(r, 40 * 8) for r in out["lines"]) and out["svg"].startswith("<svg")
+    # the window trace: characters of each line in the order the window reached them (a subsequence)
+    assert len(out["windows"]) == 2
+    for trace, line in zip(out["windows"], out["text_lines"]):
+        rest = iter(line)
+        assert all(c in rest for c in trace), (trace, line)
+    status, styles = call(base, "/api/handwriting/styles")
+    assert status == 200 and styles["tiny_hand"]["text"] == "hi" and len(styles["tiny_hand"]["strokes"]) == 5
     own = {"text": "hello", "custom_style": {"strokes": [[[0, 50], [10, 20], [20, 60]], [[30, 30], [40, 70]]],
                                              "text": "hi"}}
     status, out = call(base, "/api/handwriting/write", own)

@@ -199,6 +199,44 @@ def test_handwriting_tab_writes_a_sentence(page, tmp_path):
     assert "cannot write" in status.text and "☃" in status.text and "error" in status.get_attribute("class")
 
 
+def test_my_own_hand_writes_every_letter_from_the_first(page, tmp_path):
+    """A style drawn on the small pad (a joined 'mum' and a separate 'a'): the sentence starts at its
+    first letter, as the window trace the page received shows; the picked style's preview is drawn."""
+    from selenium.webdriver.common.action_chains import ActionChains
+    from selenium.webdriver.common.by import By
+    from selenium.webdriver.support.ui import Select
+    page.find_element(By.ID, "tab-handwriting").click()
+    styles = page.execute_script("return Object.keys(STYLES)")
+    if styles:  # a shipped style's own line is previewed
+        Select(page.find_element(By.ID, "hw-style")).select_by_value(styles[0])
+        assert page.execute_script(INK, page.find_element(By.ID, "hw-preview-canvas")) > 50
+    Select(page.find_element(By.ID, "hw-style")).select_by_value("__own__")
+    pad = page.find_element(By.ID, "hw-canvas")
+    page.find_element(By.ID, "hw-clear").click()
+    actions = ActionChains(page).move_to_element_with_offset(pad, -220, 20).click_and_hold()
+    for _ in range(3):  # m u m as joined arches
+        for dx, dy in [(3, -10), (4, -8), (4, 0), (3, 9), (3, 9), (3, -10), (4, -8), (4, 0), (3, 9), (3, 9)]:
+            actions.move_by_offset(dx, dy)
+    actions.release().move_by_offset(20, -6).click_and_hold()
+    for dx, dy in [(-5, -4), (-5, 3), (1, 7), (6, 1), (4, -6), (0, 8), (3, 2)]:  # an 'a'
+        actions.move_by_offset(dx, dy)
+    actions.release().perform()
+    own = page.find_element(By.ID, "hw-own-text")
+    own.clear()
+    own.send_keys("mumum a")
+    text = page.find_element(By.ID, "hw-text")
+    text.clear()
+    text.send_keys("A new sentence in my own hand")
+    page.execute_script("document.getElementById('hw-window').textContent = ''")
+    page.find_element(By.ID, "hw-write").click()
+    wait_for(page, "return document.getElementById('hw-window').textContent.length > 0 || "
+                   "document.getElementById('hw-status').classList.contains('error')")
+    status = page.find_element(By.ID, "hw-status")
+    assert "error" not in status.get_attribute("class"), status.text
+    trace = page.find_element(By.ID, "hw-window").text
+    assert trace.startswith("The pen's attention went over: “A n"), trace
+
+
 def test_text_tab_continues_a_prompt(page, tmp_path):
     from selenium.webdriver.common.by import By
     page.find_element(By.ID, "tab-text").click()

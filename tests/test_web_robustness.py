@@ -140,6 +140,37 @@ def test_half_open_connections_cannot_lock_users_out(server, monkeypatch):
             s.close()
 
 
+DEGENERATE_STYLES = {
+    "a 1000 x 0.001 line": [[[0, 0], [1000, 0.001]]],
+    "a 1000 x 0.05 line": [[[0, 0], [1000, 0.05]]],
+    "4,999 random points": [np.round(np.random.default_rng(3).uniform(0, 500, (4999, 2)), 1).tolist()],
+}
+
+
+@pytest.mark.parametrize("name", sorted(DEGENERATE_STYLES))
+def test_a_degenerate_style_is_refused_quickly_and_delays_no_one(server, name):
+    """The requests that once took 18 s to minutes and gigabytes: a clear 400 within 2 s, while a
+    normal request sent at the same moment is answered in about its own time."""
+    import concurrent.futures
+    base, _ = server
+    normal = {"text": "hi there", "style": "tiny_hand", "bias": 1.0, "seed": 1}
+    start = time.time()
+    call(base, "/api/handwriting/write", normal)
+    alone = time.time() - start
+    bad = {"text": "hi", "custom_style": {"strokes": DEGENERATE_STYLES[name], "text": "l"}}
+    with concurrent.futures.ThreadPoolExecutor(2) as pool:
+        start = time.time()
+        refused = pool.submit(call, base, "/api/handwriting/write", bad)
+        served = pool.submit(call, base, "/api/handwriting/write", normal)
+        status, out = refused.result()
+        refused_after = time.time() - start
+        assert served.result()[0] == 200
+        served_after = time.time() - start
+    assert status == 400 and out["error"].startswith("custom_style: "), out
+    assert refused_after < 2.0, refused_after
+    assert served_after < alone + 2.0, (served_after, alone)
+
+
 def test_nested_json_is_a_400(server):
     base, _ = server
     status, out = call(base, "/api/sketch/sample", raw=json.dumps({"seed": [[[[1]]]] * 2}).encode())

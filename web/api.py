@@ -8,7 +8,8 @@ HTTP 400, 404, 405, 413, 500 or 503, answered without closing the connection):
   POST /api/sketch/complete   {strokes, num_samples, temperature, seed?, model?} -> {"drawings"} (continuations)
   POST /api/sketch/reconstruct {strokes, temperature, seed?, model?} -> {"drawings": [one]}
   POST /api/sketch/interpolate {a, b, steps, temperature, seed?, model?} -> {"drawings": [steps]}
-  POST /api/handwriting/write {text, style?, custom_style?, bias, seed?} -> {"lines": [...], "svg"}
+  POST /api/handwriting/write {text, style?, custom_style?, bias, seed?} -> {"lines": [...], "windows", "svg"}
+  GET  /api/handwriting/styles {name: {"text", "strokes"}} of the loaded styles (the page's previews)
   POST /api/text/generate     {prompt, steps, temperature, seed?} -> {"text"}
 Drawings from the page ("strokes", "a", "b") are lists of strokes, each a list of absolute [x, y]
 canvas points; drawings returned are stroke-3 rows [dx, dy, pen_lifted] in the model's data units;
@@ -342,8 +343,18 @@ def create_app(service: Service) -> FastAPI:
                 raise ApiError(400, f"Unknown style {body.style!r}; the styles are: {', '.join(sorted(model.styles))}.")
             style, key = model.styles[body.style], body.style
         written = await service.write(lines, body.bias, _seed(body.seed), style, key)
-        page = svg.handwriting_page([np.asarray(r, np.float32).reshape(-1, 3) for r in written])
-        return {"lines": written, "text_lines": lines, "svg": page.tostring()}
+        page = svg.handwriting_page([np.asarray(r, np.float32).reshape(-1, 3) for r, _ in written])
+        return {"lines": [r for r, _ in written], "text_lines": lines, "windows": [w for _, w in written],
+                "svg": page.tostring()}
+
+    @app.get("/api/handwriting/styles")
+    async def handwriting_styles():
+        """Each shipped style's own line (IAM offsets) and text, for the page's preview."""
+        model = service.handwriting
+        if model is None:
+            raise ApiError(404, "No handwriting model is loaded; start serve.py with --handwriting_run.")
+        return {name: {"text": style.text, "strokes": np.round(style.strokes, 2).tolist()}
+                for name, style in sorted(model.styles.items())}
 
     @app.post("/api/text/generate")
     async def text_generate(request: Request):

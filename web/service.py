@@ -38,6 +38,18 @@ def split(results, sizes):
     return [results[a:b] for a, b in zip(bounds[:-1], bounds[1:])]
 
 
+def window_text(text: str, window_char) -> str:
+    """The characters of `text` the window's peak sat on (index per step from the synthesize
+    signature's window_char), each once, in the order first reached; a character the window jumped
+    over is missing, so the trace equals the text exactly when every character was written in order."""
+    seen, out = -1, []
+    for index in np.asarray(window_char):
+        if seen < index < len(text):
+            out.append(text[index])
+            seen = int(index)
+    return "".join(out)
+
+
 class Service:
     """The loaded models and one Batcher (worker thread) per model; `window` None turns batching off.
     sketches: the Sketch-RNN models of the page's picker, the first the default."""
@@ -127,10 +139,16 @@ class Service:
         out = self.handwriting.module.synthesize(
             text=tf.constant(texts), bias=tf.constant(bias), seed=tf.constant([items[0]["seed"], 0], tf.int32),
             style_strokes=tf.constant(strokes, tf.float32), style_text=tf.constant(style.text if style else ""))
-        return split(rows(out["strokes"].numpy(), out["lengths"].numpy()), [len(item["lines"]) for item in items])
+        lengths = out["lengths"].numpy()
+        lines = rows(out["strokes"].numpy(), lengths)
+        windows = [window_text(text, w[:n]) for text, w, n in zip(texts, out["window_char"].numpy(), lengths)]
+        sizes = [len(item["lines"]) for item in items]
+        return [list(zip(a, b)) for a, b in zip(split(lines, sizes), split(windows, sizes))]
 
     async def write(self, lines: list[str], bias: float, seed: int, style, key) -> list:
-        """One handwritten line (IAM offsets) per text line, in `style` (None: unprimed)."""
+        """One (handwritten line as IAM offsets, window trace) per text line, in `style` (None:
+        unprimed). The window trace is the text's characters in the order the attention window
+        reached them (web.service.window_text)."""
         work = self.writer.submit({"lines": lines, "bias": bias, "seed": seed, "style": style}, rows=len(lines),
                                   key=key)
         return await self._within_deadline(work)

@@ -294,7 +294,24 @@ $("sketch-interpolate").addEventListener("click", () => busy(sketchButtons, "ske
 const hwPad = new Pad($("hw-canvas"));
 $("hw-clear").addEventListener("click", () => hwPad.clear());
 $("hw-bias").addEventListener("input", (e) => { $("hw-bias-value").textContent = Number(e.target.value).toFixed(1); });
-$("hw-style").addEventListener("change", (e) => { $("hw-own").hidden = e.target.value !== "__own__"; });
+let STYLES = {};  // name -> {text, strokes}: each style's own line, for the preview
+
+function showStylePreview() {
+  const style = STYLES[$("hw-style").value];
+  $("hw-preview").hidden = !style;
+  if (!style) return;
+  const canvas = $("hw-preview-canvas");
+  const { lines } = rowsToLines(style.strokes, true);
+  const ctx = canvas.getContext("2d");
+  ctx.clearRect(0, 0, canvas.width, canvas.height);
+  drawLines(ctx, lines, fitTransform(lines, canvas.width, canvas.height, 6), "#12233f", 1.5);
+  $("hw-preview-text").textContent = `This style's own line: “${style.text}”`;
+}
+
+$("hw-style").addEventListener("change", (e) => {
+  $("hw-own").hidden = e.target.value !== "__own__";
+  showStylePreview();
+});
 
 function unknownCharacters(text, alphabet) {
   return [...new Set([...text].filter((c) => c !== "\n" && !alphabet.includes(c)))];
@@ -323,7 +340,10 @@ $("hw-write").addEventListener("click", () => busy([$("hw-write")], "hw-status",
   if (link.href) URL.revokeObjectURL(link.href);
   link.href = URL.createObjectURL(blob);
   link.hidden = false;
-  say("hw-status", `${out.text_lines.length} line(s) written.`);
+  const skipped = out.text_lines.filter((line, i) => out.windows[i] !== line).length;
+  say("hw-status", `${out.text_lines.length} line(s) written.` +
+    (skipped ? ` In ${skipped} of them the pen skipped letters (see the trace below).` : ""));
+  $("hw-window").textContent = `The pen's attention went over: ${out.windows.map((w) => `“${w}”`).join(", ")}`;
   const lines = [];
   let y = 0;
   const heights = [];
@@ -394,6 +414,8 @@ $("text-generate").addEventListener("click", () => busy([$("text-generate")], "t
       select.appendChild(option);
     });
     if (INFO.handwriting.styles.length) select.value = INFO.handwriting.styles[0];
+    STYLES = await api("/api/handwriting/styles").catch(() => ({}));
+    showStylePreview();
   } else {
     say("hw-status", "No handwriting model is loaded (serve.py --handwriting_run).", true);
     $("hw-write").disabled = true;
