@@ -9,7 +9,7 @@ $(VENV)/.installed: setup.py pyproject.toml
 	$(PY) -m pip install -q -e '.[test,web]'
 	touch $@
 
-.PHONY: demo train-demo test bench serve
+.PHONY: demo train-demo test test-all bench serve
 # Writes samples/ from the trained models in pretrained/: no network, no training.
 demo: $(VENV)/.installed
 	$(PY) demo.py --output_dir=samples
@@ -23,7 +23,14 @@ train-demo: $(VENV)/.installed
 	$(PY) sample.py --model=sketch_rnn --run_dir=runs/sketch_rnn/demo_sheep --temperature=0.4 --num_samples=16 \
 	    --output=samples/demo_sheep.svg
 
+# The fast lane: the linter and every test not marked slow (in-process, tiny models): a few minutes.
 test: $(VENV)/.installed
+	$(VENV)/bin/ruff check .
+	$(PY) -m pytest -q -m "not slow" tests
+
+# Everything (what CI runs): also the slow lane of subprocess CLI runs, distribution, the browser,
+# make demo, the shipped models, exact resume and the conversions against @magenta/sketch.
+test-all: $(VENV)/.installed
 	$(VENV)/bin/ruff check .
 	$(PY) -m pytest -q tests
 

@@ -8,7 +8,7 @@ setup(
     version="0.2.0",
     description="Sketch-RNN, Graves handwriting prediction/synthesis and char-RNN in Keras 3 / TF 2",
     python_requires=">=3.10",
-    packages=["data_utils", "mdn", "run_utils", "sketch_rnn", "handwriting", "char_rnn", "web"],
+    packages=["fileio", "data_utils", "mdn", "run_utils", "sketch_rnn", "handwriting", "char_rnn", "web"],
     package_data={"web": ["static/*"]},
     py_modules=["train", "sample", "serve", "demo", "convert"],
     install_requires=[

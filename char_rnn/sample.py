@@ -13,9 +13,10 @@ import tensorflow as tf
 from char_rnn.config import CharRNNConfig
 from char_rnn.export import export_saved_model
 from char_rnn.model import CharRNN, build_model
-from data_utils.files import save_text
 from data_utils.text import Vocabulary
+from fileio.files import save_text
 from run_utils import checks
+from run_utils.cli import SampleRun
 from run_utils.rundir import VOCAB_FILE, run_for_sampling
 from run_utils.training import load_trained
 
@@ -60,26 +61,26 @@ class Sampler:
         return [prime + self.vocabulary.decode(row) for row in out.numpy()]
 
 
-def main(flags) -> None:
-    run_dir = run_for_sampling("char_rnn", flags.run_dir)
+def main(run: SampleRun) -> None:
+    run_dir = run_for_sampling("char_rnn", run.run_dir)
     config, vocabulary, model = load_trained_with_vocabulary(run_dir)
-    if flags.export_dir:
-        print(f"SavedModel written to {export_saved_model(model, vocabulary, flags.export_dir)}")
+    if run.export_dir:
+        print(f"SavedModel written to {export_saved_model(model, vocabulary, run.export_dir)}")
         return
-    prime = flags.prime
+    prime = run.options.prime
     if prime is None:
         prime = "\n" if "\n" in vocabulary.index else vocabulary.chars[0]
-    temperature = DEFAULT_TEMPERATURE if flags.temperature is None else flags.temperature
-    greedy = flags.greedy
-    seed = flags.seed if flags.seed is not None else int(np.random.randint(1 << 30))
-    num = checks.count_flag(flags.num_samples, "num_samples", DEFAULT_NUM_SAMPLES, checks.MAX_BATCH)
-    steps = DEFAULT_STEPS if flags.steps is None else flags.steps
+    temperature = DEFAULT_TEMPERATURE if run.temperature is None else run.temperature
+    greedy = run.options.greedy
+    seed = run.seed if run.seed is not None else int(np.random.randint(1 << 30))
+    num = checks.count_flag(run.num_samples, "num_samples", DEFAULT_NUM_SAMPLES, checks.MAX_BATCH)
+    steps = DEFAULT_STEPS if run.options.steps is None else run.options.steps
     texts = Sampler(model, vocabulary).sample(prime, steps, num,
-                                              temperature, flags.top_k, greedy, seed)
+                                              temperature, run.options.top_k, greedy, seed)
     body = texts[0] if len(texts) == 1 else "".join(
         f"===== sample {i + 1} =====\n{t}\n" for i, t in enumerate(texts))
-    if flags.output:
-        save_text(body, flags.output)
-        print(f"Wrote {len(texts)} sample(s) of {steps} characters to {flags.output}")
+    if run.output:
+        save_text(body, run.output)
+        print(f"Wrote {len(texts)} sample(s) of {steps} characters to {run.output}")
     else:
         print(body)

@@ -15,8 +15,9 @@ from char_rnn.config import CharRNNConfig
 from char_rnn.export import export_saved_model
 from char_rnn.model import LN2, CharRNN, build_model, text_nll
 from data_utils import text_corpus
-from data_utils.files import save_json
 from data_utils.text import Vocabulary
+from fileio.files import save_json
+from run_utils.cli import TrainRun
 from run_utils.config import save_config, training_config
 from run_utils.rundir import (
     CONFIG_NAME,
@@ -59,20 +60,20 @@ class Throughput(keras.callbacks.Callback):
                   f"{self.steps * self.chars_per_step / self.seconds:.0f} chars/s overall", flush=True)
 
 
-def prepare(flags) -> tuple[CharRNNConfig, Vocabulary, np.ndarray, np.ndarray, str, str]:
+def prepare(run: TrainRun) -> tuple[CharRNNConfig, Vocabulary, np.ndarray, np.ndarray, str, str]:
     """Resolve config, text and vocabulary before anything is written.
     Returns (config, vocabulary, train_ids, valid_ids, run_dir, data_path)."""
-    if not flags.data_dir and not flags.log_root:
+    if not run.data_dir and not run.log_root:
         raise ValueError("--data_dir is required: a UTF-8 text file or a folder of text files.")
-    run_dir = flags.log_root or default_run_dir("char_rnn", text_corpus.corpus_name(flags.data_dir))
-    config, resuming = training_config(CharRNNConfig(), run_dir, flags)
-    data_path = flags.data_dir or (remembered_data_dir(run_dir) if resuming else None)
+    run_dir = run.log_root or default_run_dir("char_rnn", text_corpus.corpus_name(run.data_dir))
+    config, resuming = training_config(CharRNNConfig(), run_dir, run)
+    data_path = run.data_dir or (remembered_data_dir(run_dir) if resuming else None)
     if not data_path:
         raise ValueError("--data_dir is required: a UTF-8 text file or a folder of text files.")
     text = text_corpus.load_corpus(data_path)
     train_text, valid_text = text_corpus.split_text(text, config.valid_fraction)
-    if resuming or flags.init_from:  # the vocabulary the weights were trained with
-        vocabulary = Vocabulary.load(os.path.join(run_dir if resuming else flags.init_from, VOCAB_FILE))
+    if resuming or run.init_from:  # the vocabulary the weights were trained with
+        vocabulary = Vocabulary.load(os.path.join(run_dir if resuming else run.init_from, VOCAB_FILE))
         vocabulary.encode("".join(set(train_text)))  # the text must fit it
     else:
         vocabulary = Vocabulary.from_text(train_text)
@@ -94,14 +95,14 @@ def validation_figures(model: CharRNN, valid_ids: np.ndarray, config: CharRNNCon
             "nats_per_char_windows": windows, "bits_per_char_windows": windows / LN2}
 
 
-def main(flags) -> None:
-    config, vocabulary, train_ids, valid_ids, run_dir, data_path = prepare(flags)
-    check_resume(run_dir, flags.resume)
-    with training_session(run_dir, flags) as (strategy, chief, seed):
-        train(flags, config, vocabulary, train_ids, valid_ids, run_dir, data_path, strategy, chief, seed)
+def main(run: TrainRun) -> None:
+    config, vocabulary, train_ids, valid_ids, run_dir, data_path = prepare(run)
+    check_resume(run_dir, run.resume)
+    with training_session(run_dir, run) as (strategy, chief, seed):
+        train(run, config, vocabulary, train_ids, valid_ids, run_dir, data_path, strategy, chief, seed)
 
 
-def train(flags, config: CharRNNConfig, vocabulary: Vocabulary, train_ids: np.ndarray, valid_ids: np.ndarray,
+def train(run: TrainRun, config: CharRNNConfig, vocabulary: Vocabulary, train_ids: np.ndarray, valid_ids: np.ndarray,
           run_dir: str, data_path: str, strategy: tf.distribute.Strategy, chief: bool, seed: int | None) -> None:
     if chief:
         save_config(config, os.path.join(run_dir, CONFIG_NAME))
@@ -125,7 +126,7 @@ def train(flags, config: CharRNNConfig, vocabulary: Vocabulary, train_ids: np.nd
         model = build_model(config)
     throughput = Throughput(config.batch_size * config.seq_length)
     fit_resumable(model, train_data, None, run_dir, config.num_steps, config.save_every,
-                  resume=flags.resume, init_from=flags.init_from, callbacks=[throughput], validate=validate)
+                  resume=run.resume, init_from=run.init_from, callbacks=[throughput], validate=validate)
     if not chief:
         return
     restore_weights(model, run_dir)  # export the best-validation weights

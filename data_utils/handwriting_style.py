@@ -37,7 +37,7 @@ from typing import TYPE_CHECKING
 import numpy as np
 from numpy.typing import ArrayLike
 
-from data_utils.files import atomic_open
+from fileio.files import atomic_open
 
 if TYPE_CHECKING:
     from data_utils.iam import Corpus

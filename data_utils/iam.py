@@ -39,8 +39,8 @@ import zlib
 
 import numpy as np
 
-from data_utils.files import atomic_path
-from data_utils.progress import Progress
+from fileio.files import atomic_path
+from fileio.progress import Progress
 
 CACHE_NAME = "iam_corpus_cache.npz"
 PREPARSED_NAME = "iamondb_lines.npz"

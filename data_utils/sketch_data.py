@@ -28,9 +28,9 @@ import numpy as np
 from numpy.typing import ArrayLike
 
 from data_utils import strokes as S
-from data_utils.download import DownloadError, download
-from data_utils.files import atomic_open
 from data_utils.strokes import normalize, to_big_strokes, to_normal_strokes  # noqa: F401 (public API)
+from fileio.download import DownloadError, download
+from fileio.files import atomic_open
 
 if TYPE_CHECKING:
     import tensorflow as tf

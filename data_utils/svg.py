@@ -19,8 +19,8 @@ import numpy as np
 import svgwrite
 from numpy.typing import ArrayLike
 
-from data_utils.files import atomic_open
 from data_utils.strokes import strokes_to_lines
+from fileio.files import atomic_open
 
 # One colour per stroke (cycled) when color_strokes=True.
 PALETTE = ["#1f77b4", "#ff7f0e", "#2ca02c", "#d62728", "#9467bd", "#8c564b", "#e377c2", "#7f7f7f",

@@ -9,7 +9,7 @@ from collections.abc import Iterable
 
 import numpy as np
 
-from data_utils.files import atomic_open
+from fileio.files import atomic_open
 
 
 class UnknownCharacterError(ValueError):

@@ -9,6 +9,8 @@ with a --style file (Graves 5.5). A prediction run draws --num_samples free samp
 points. The SVG goes to --output; --plots adds OUTPUT_density.svg (Fig. 10) and, for synthesis,
 OUTPUT_window.svg (Fig. 13) of the first line. --export_dir writes a SavedModel instead.
 """
+import math
+import re
 import textwrap
 from collections.abc import Sequence
 
@@ -22,6 +24,7 @@ from handwriting.config import HandwritingConfig
 from handwriting.export import export_saved_model
 from handwriting.model import MAX_POINTS_PER_CHAR, HandwritingNetwork, build_model
 from run_utils import checks
+from run_utils.cli import SampleRun
 from run_utils.rundir import run_for_sampling
 from run_utils.training import load_trained
 
@@ -125,41 +128,57 @@ class Sampler:
         return self._unpack(out, record)
 
 
+COLOUR = re.compile(r"#[0-9a-fA-F]{3}([0-9a-fA-F]{3})?|[a-zA-Z]{3,20}")
+
+
+def pen_colour(value: str) -> str:
+    """--stroke_color: a colour name or #rgb / #rrggbb (it goes into the SVG as an attribute)."""
+    if not COLOUR.fullmatch(value or ""):
+        raise ValueError(f"--stroke_color must be a colour name (e.g. navy) or #rgb / #rrggbb; got {value!r}.")
+    return value
+
+
+def pen_width(value: float) -> float:
+    if not (math.isfinite(value) and 0.0 < value <= 100.0):
+        raise ValueError(f"--stroke_width must be a number of pixels in (0, 100]; got {value}.")
+    return value
+
+
 def plot_paths(output: str) -> tuple[str, str]:
     stem = output[:-4] if output.lower().endswith(".svg") else output
     return f"{stem}_density.svg", f"{stem}_window.svg"
 
 
-def main(flags) -> None:
-    run_dir = run_for_sampling("handwriting", flags.run_dir)
+def main(run: SampleRun) -> None:
+    run_dir = run_for_sampling("handwriting", run.run_dir)
     config, model = load_trained(run_dir, HandwritingConfig, build_model)
-    if flags.export_dir:
-        print(f"SavedModel written to {export_saved_model(model, flags.export_dir)}")
+    if run.export_dir:
+        print(f"SavedModel written to {export_saved_model(model, run.export_dir)}")
         return
     synthesis = config.task == "synthesis"
-    if synthesis and not flags.text:
+    if synthesis and not run.options.text:
         raise ValueError(f"{run_dir} holds a synthesis network: pass --text \"what to write\".")
-    if not synthesis and (flags.text or flags.style):
+    if not synthesis and (run.options.text or run.options.style):
         raise ValueError(f"{run_dir} holds a prediction network, which cannot write a given text or use a "
                          "style; pass --run_dir of a synthesis run (train.py --task=synthesis).")
-    bias = checks.bias_flag(flags.bias, DEFAULT_BIAS[config.task])
-    temperature = checks.temperature_flag(flags.temperature, 1.0)
-    seed = (flags.seed if flags.seed is not None else np.random.randint(1 << 30), 0)
-    num = checks.count_flag(flags.num_samples, "num_samples", 1 if synthesis else 4, checks.MAX_BATCH)
-    steps = checks.count_flag(flags.steps, "steps", None if synthesis else DEFAULT_STEPS, checks.MAX_STROKE_STEPS)
+    bias = checks.bias_flag(run.options.bias, DEFAULT_BIAS[config.task])
+    temperature = checks.temperature_flag(run.temperature, 1.0)
+    seed = (run.seed if run.seed is not None else np.random.randint(1 << 30), 0)
+    num = checks.count_flag(run.num_samples, "num_samples", 1 if synthesis else 4, checks.MAX_BATCH)
+    steps = checks.count_flag(run.options.steps, "steps", None if synthesis else DEFAULT_STEPS, checks.MAX_STROKE_STEPS)
     sampler = Sampler(model, config)
-    output = flags.output or f"handwriting_{config.task}.svg"
-    style = dict(stroke_width=flags.stroke_width, stroke_color=flags.stroke_color)
+    output = run.output or f"handwriting_{config.task}.svg"
+    style = dict(stroke_width=pen_width(run.options.stroke_width), stroke_color=pen_colour(run.options.stroke_color))
     if synthesis:
-        lines = wrap_text(flags.text, flags.line_chars)
-        primers = [Style.load(path) for path in flags.style.split(",")] if flags.style else [None]
+        lines = wrap_text(run.options.text, run.options.line_chars)
+        primers = [Style.load(path) for path in run.options.style.split(",")] if run.options.style else [None]
         if len(lines) * num > checks.MAX_BATCH:
             raise ValueError(f"{len(lines)} lines x --num_samples={num} is more than {checks.MAX_BATCH} lines in one "
                              "call; write less text or fewer copies.")
         cap = steps or MAX_POINTS_PER_CHAR * max(map(len, lines))
         rows, page = [], []
         for primer in primers:  # one call per style (a style primes the whole batch)
-            written = sampler.synthesize(lines * num, bias, seed, primer, cap, temperature, record=flags.plots)
+            written = sampler.synthesize(lines * num, bias, seed, primer, cap, temperature, record=run.options.plots)
             for k in range(num):  # copies one below the other, a blank line between them
                 page += ([None] if page else []) + [r["strokes"] for r in written[k * len(lines):(k + 1) * len(lines)]]
             rows += written
@@ -167,11 +186,11 @@ def main(flags) -> None:
         if capped:
             print(f"Note: {capped} of {len(rows)} lines hit the step cap before the window passed the last character.")
     else:
-        rows = sampler.sample(num, steps, bias, seed, temperature, record=flags.plots)
+        rows = sampler.sample(num, steps, bias, seed, temperature, record=run.options.plots)
         page = [r["strokes"] for r in rows]
     svg.save_handwriting(page, output, **style)
     written = [output]
-    if flags.plots:
+    if run.options.plots:
         density, window = plot_paths(output)
         first = rows[0]
         svg.save_density_plot(first["strokes"], first["logits"], first["mu"], first["sigma"], first["rho"],

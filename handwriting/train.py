@@ -16,11 +16,12 @@ import keras
 import tensorflow as tf
 
 from data_utils import iam, iam_batches
-from data_utils.files import save_json
 from data_utils.text import Vocabulary
+from fileio.files import save_json
 from handwriting.config import HandwritingConfig
 from handwriting.export import export_saved_model
 from handwriting.model import HandwritingNetwork, build_model
+from run_utils.cli import TrainRun
 from run_utils.config import save_config, training_config
 from run_utils.rundir import (
     CONFIG_NAME,
@@ -37,20 +38,22 @@ RESUMABLE = ("num_steps", "save_every", "max_minutes", "valid_batches")
 CHAR_PAD = 32  # with jit_compile, texts are padded to a multiple of this many characters
 
 
-def prepare(flags) -> tuple[HandwritingConfig, str, str, bool]:
+def prepare(run: TrainRun) -> tuple[HandwritingConfig, str, str, bool]:
     """Resolve the run directory, the config (new or resumed) and the data folder, before anything
     is written."""
-    task = flags.task or "synthesis"
-    run_dir = flags.log_root or default_run_dir("handwriting", task)
-    config, resuming = training_config(HandwritingConfig(task=task), run_dir, flags, RESUMABLE)
-    if resuming and flags.task and flags.task != config.task:
-        raise ValueError(f"{run_dir} holds a {config.task} run; drop --task={flags.task} or pick another --log_root.")
-    if flags.init_from and not resuming and config.task != task:
-        if flags.task:
-            raise ValueError(f"--init_from={flags.init_from} holds a {config.task} model; drop --task={flags.task}.")
+    task = run.options.task or "synthesis"
+    run_dir = run.log_root or default_run_dir("handwriting", task)
+    config, resuming = training_config(HandwritingConfig(task=task), run_dir, run, RESUMABLE)
+    if resuming and run.options.task and run.options.task != config.task:
+        raise ValueError(f"{run_dir} holds a {config.task} run; drop --task={run.options.task} or pick another "
+                         "--log_root.")
+    if run.init_from and not resuming and config.task != task:
+        if run.options.task:
+            raise ValueError(f"--init_from={run.init_from} holds a {config.task} model; drop "
+                             f"--task={run.options.task}.")
     elif not resuming and config.task != task:
         raise ValueError("Set the task with --task, not with --hparams.")
-    data_dir = flags.data_dir or remembered_data_dir(run_dir)
+    data_dir = run.data_dir or remembered_data_dir(run_dir)
     if data_dir is None:
         raise ValueError("Pass --data_dir: the IAM-OnDB folder (lineStrokes/ + ascii/, their archives "
                          "lineStrokes-all.tar.gz + ascii-all.tar.gz, or iamondb_lines.npz).")
@@ -127,17 +130,17 @@ class TimeLimit(keras.callbacks.Callback):
             self.model.stop_training = True
 
 
-def main(flags) -> None:
-    config, run_dir, data_dir, resuming = prepare(flags)
-    check_resume(run_dir, flags.resume)
+def main(run: TrainRun) -> None:
+    config, run_dir, data_dir, resuming = prepare(run)
+    check_resume(run_dir, run.resume)
     corpus = iam.load_corpus(data_dir, split_scheme=config.split_scheme)
-    if not resuming and not flags.init_from:  # else the statistics the weights were trained with
+    if not resuming and not run.init_from:  # else the statistics the weights were trained with
         config = fill_from_data(config, corpus)
-    with training_session(run_dir, flags) as (strategy, chief, seed):
-        train(flags, config, corpus, run_dir, data_dir, strategy, chief, seed)
+    with training_session(run_dir, run) as (strategy, chief, seed):
+        train(run, config, corpus, run_dir, data_dir, strategy, chief, seed)
 
 
-def train(flags, config: HandwritingConfig, corpus: iam.Corpus, run_dir: str, data_dir: str,
+def train(run: TrainRun, config: HandwritingConfig, corpus: iam.Corpus, run_dir: str, data_dir: str,
           strategy: tf.distribute.Strategy, chief: bool, seed: int | None) -> None:
     if chief:
         save_config(config, os.path.join(run_dir, CONFIG_NAME))
@@ -155,7 +158,7 @@ def train(flags, config: HandwritingConfig, corpus: iam.Corpus, run_dir: str, da
           flush=True)
     start = time.time()
     fit_resumable(model, train_data, valid_ds, run_dir, config.num_steps, config.save_every,
-                  resume=flags.resume, init_from=flags.init_from, valid_steps=config.valid_batches or None,
+                  resume=run.resume, init_from=run.init_from, valid_steps=config.valid_batches or None,
                   callbacks=[TimeLimit(config.max_minutes)] if config.max_minutes else [])
     print(f"Training took {time.time() - start:.0f}s.", flush=True)
     if not chief:

@@ -55,21 +55,27 @@ def scalar(x, name: str, dtype: tf.DType) -> tf.Tensor:
         return tf.cast(tf.reshape(x, []), dtype)
 
 
-def shaped(x, name: str, rank: int, last: int | None = None) -> tf.Tensor:
-    """x with `rank` dimensions (and size `last` of its last one when given), else a clear error."""
+def shaped(x, name: str, rank: int, last: int | None = None, expected: str | None = None) -> tf.Tensor:
+    """x with `rank` dimensions (and size `last` of its last one when given), else a clear error
+    (saying `expected` when given, e.g. "shape [batch, z_size] = [batch, 8]").
+
+    The check reads x's shape at run time, and what follows sees x only through a reshape: a rank
+    assertion on tf.rank(x) with a static shape set afterwards is folded away by grappler (it infers
+    the rank the consumers need), and a wrong input then fails later with an unrelated message."""
     x = tf.convert_to_tensor(x)
-    checks = [_fail_unless(tf.equal(tf.rank(x), rank), f"{name} must have {rank} dimensions; got shape",
-                           tf.shape(x))]
-    with tf.control_dependencies(checks):
-        x = tf.identity(x)
+    shape = tf.shape(x)
+    padded = tf.pad(shape, [[0, rank]])  # [d0, d1, ...] for any rank, a scalar's [] included
+    ok = tf.equal(tf.size(shape), rank)
     if last is not None:
-        with tf.control_dependencies([_fail_unless(tf.equal(tf.shape(x)[-1], last),
-                                                   f"{name} must have {last} values per row; got shape", tf.shape(x))]):
-            x = tf.identity(x)
-    shape = [None] * rank
+        ok &= tf.equal(padded[rank - 1], last)
+    expected = expected or (f"{last} values per row in {rank} dimensions" if last is not None
+                            else f"{rank} dimensions")
+    with tf.control_dependencies([_fail_unless(ok, f"{name} must have {expected}; got shape", shape)]):
+        x = tf.reshape(x, padded[:rank])  # its own shape, once checked
+    static = [None] * rank
     if last is not None:
-        shape[-1] = last
-    x.set_shape(shape)  # static shape only: the asserts above check it at run time, first
+        static[-1] = last
+    x.set_shape(static)  # static shape only: the assertion above checks it at run time, first
     return x
 
 

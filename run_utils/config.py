@@ -5,8 +5,11 @@ import math
 import os
 import typing
 
-from data_utils.files import save_json
+from fileio.files import save_json
 from run_utils.rundir import CONFIG_NAME, check_same_data
+
+if typing.TYPE_CHECKING:
+    from run_utils.cli import TrainRun
 
 Config = typing.TypeVar("Config")  # a model's config dataclass
 
@@ -164,7 +167,7 @@ def load_config(cls: type[Config], path: str) -> Config:
 SCHEDULE_FIELDS = ("num_steps", "save_every")
 
 
-def training_config(defaults: Config, run_dir: str, flags, resumable=SCHEDULE_FIELDS) -> tuple[Config, bool]:
+def training_config(defaults: Config, run_dir: str, run: "TrainRun", resumable=SCHEDULE_FIELDS) -> tuple[Config, bool]:
     """The config a train.py run uses, and whether it resumes: (config, resuming).
 
     New run: `defaults` (a dataclass config) with --hparams applied. Resumed run (--resume and
@@ -176,11 +179,11 @@ def training_config(defaults: Config, run_dir: str, flags, resumable=SCHEDULE_FI
     the data statistics (vocabulary, scale factor) stay those the weights were trained with. Bad
     values fail in the config's own validation, before anything is written."""
     config_path = os.path.join(run_dir, CONFIG_NAME)
-    resuming = bool(flags.resume) and os.path.exists(config_path)
+    resuming = bool(run.resume) and os.path.exists(config_path)
     if resuming:
-        check_same_data(run_dir, getattr(flags, "data_dir", None))
+        check_same_data(run_dir, run.data_dir)
         config = load_config(type(defaults), config_path)
-        requested = apply_hparams(config, flags.hparams)
+        requested = apply_hparams(config, run.hparams)
         changed = [f.name for f in dataclasses.fields(config) if getattr(requested, f.name) != getattr(config, f.name)]
         dropped = [name for name in changed if name not in resumable]
         if dropped:
@@ -189,13 +192,13 @@ def training_config(defaults: Config, run_dir: str, flags, resumable=SCHEDULE_FI
                   f"{', '.join(f'{n}={getattr(config, n)}' for n in dropped)}). Start a new run (another "
                   "--log_root) to change them.", flush=True)
         config = dataclasses.replace(config, **{n: getattr(requested, n) for n in changed if n in resumable})
-    elif flags.init_from:  # fine-tuning: the source's architecture and data statistics
-        source = os.path.join(flags.init_from, CONFIG_NAME)
+    elif run.init_from:  # fine-tuning: the source's architecture and data statistics
+        source = os.path.join(run.init_from, CONFIG_NAME)
         if not os.path.exists(source):
-            raise FileNotFoundError(f"--init_from={flags.init_from} has no {CONFIG_NAME}: point it at a run "
+            raise FileNotFoundError(f"--init_from={run.init_from} has no {CONFIG_NAME}: point it at a run "
                                     "directory made by train.py or at a model in pretrained/.")
-        config = apply_hparams(load_config(type(defaults), source), flags.hparams)
+        config = apply_hparams(load_config(type(defaults), source), run.hparams)
     else:
-        config = apply_hparams(defaults, flags.hparams)
-    schedule = {name: getattr(flags, name) for name in SCHEDULE_FIELDS if getattr(flags, name, None) is not None}
+        config = apply_hparams(defaults, run.hparams)
+    schedule = {name: getattr(run, name) for name in SCHEDULE_FIELDS if getattr(run, name, None) is not None}
     return dataclasses.replace(config, **schedule), resuming

@@ -11,7 +11,7 @@ import os
 
 import tensorflow as tf
 
-from data_utils.files import atomic_dir, save_json
+from fileio.files import atomic_dir, save_json
 
 
 class _Untracked:

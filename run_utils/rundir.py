@@ -8,16 +8,14 @@ import contextlib
 import glob
 import os
 
-from data_utils.files import save_text
+from fileio.files import save_text
 
 RUNS_ROOT = "runs"
 # The trained models shipped with the project (pretrained/<name>/, run directories without
 # checkpoints: config.json, saved_model/ and a model card), used when no run of a model exists:
-# PRETRAINED names each model's default; more of one model are pretrained/<model>_<data set>/
-# (the Sketch-RNN categories: pretrained/sketch_rnn_bird/, ...).
+# each model's registry entry names its default (ModelSpec.shipped); more of one model are
+# pretrained/<model>_<data set>/ (the Sketch-RNN categories: pretrained/sketch_rnn_bird/, ...).
 PRETRAINED_ROOT = os.path.join(os.path.dirname(os.path.dirname(os.path.abspath(__file__))), "pretrained")
-PRETRAINED = {"sketch_rnn": "sketch_rnn_aaron_sheep", "handwriting": "handwriting_synthesis",
-              "char_rnn": "char_rnn_shakespeare"}
 CONFIG_NAME = "config.json"
 DATA_DIR_FILE = "data_dir.txt"
 SEED_FILE = "seed.txt"  # the run's random seed (data order, augmentation, dropout), for an exact resume
@@ -64,8 +62,19 @@ def newest_run(model: str, root: str = RUNS_ROOT) -> str:
 def pretrained_dir(model: str, dataset: str | None = None) -> str | None:
     """The shipped trained model of `model` (a run directory): its default, or the one trained on
     `dataset` (pretrained/<model>_<dataset>); None if it is not there."""
-    path = os.path.join(PRETRAINED_ROOT, PRETRAINED[model] if dataset is None else f"{model}_{dataset}")
+    from run_utils import registry
+    path = os.path.join(PRETRAINED_ROOT, registry.spec(model).shipped if dataset is None else f"{model}_{dataset}")
     return path if os.path.exists(os.path.join(path, CONFIG_NAME)) else None
+
+
+def shipped_model(model: str) -> str:
+    """The default shipped model of `model`; a clear error when the folder is missing."""
+    path = pretrained_dir(model)
+    if path is None:
+        from run_utils import registry
+        raise FileNotFoundError(f"The shipped model pretrained/{registry.spec(model).shipped} is missing; restore it "
+                                "with git (git checkout -- pretrained/).")
+    return path
 
 
 def shipped_datasets(model: str) -> list[str]:

@@ -25,12 +25,13 @@ import sys
 import tempfile
 import warnings
 from collections.abc import Callable, Iterator, Sequence
+from typing import TYPE_CHECKING
 
 import keras
 import numpy as np
 import tensorflow as tf
 
-from data_utils.files import atomic_path, remove_partial_writes, save_json
+from fileio.files import atomic_path, remove_partial_writes, save_json
 from run_utils import distribute
 from run_utils.config import load_config
 from run_utils.rundir import (
@@ -42,6 +43,9 @@ from run_utils.rundir import (
     locked_run_dir,
     run_seed,
 )
+
+if TYPE_CHECKING:
+    from run_utils.cli import TrainRun
 
 
 class CheckpointError(RuntimeError):
@@ -93,7 +97,7 @@ def latest_checkpoint(run_dir: str, announce: bool = False) -> str | None:
 
 def remove_partial_saves(run_dir: str) -> None:
     """Delete what interrupted writes leave behind: ckpt-N_temp folders of a checkpoint save and the
-    hidden temporary files of data_utils.files (best weights, configs, exports); said when any."""
+    hidden temporary files of fileio.files (best weights, configs, exports); said when any."""
     removed = glob.glob(os.path.join(run_dir, CKPT_DIR, "*_temp"))
     for temp in removed:
         shutil.rmtree(temp, ignore_errors=True)
@@ -380,16 +384,16 @@ def _raise_keyboard_interrupt(signum, frame):
 
 
 @contextlib.contextmanager
-def training_session(run_dir: str, flags) -> Iterator[tuple[tf.distribute.Strategy, bool, int | None]]:
+def training_session(run_dir: str, run: "TrainRun") -> Iterator[tuple[tf.distribute.Strategy, bool, int | None]]:
     """What every train.main runs in: yields (strategy, chief, seed) for --distribute, with the run
     directory locked by the chief (the one writer); at the end every worker waits for the others.
     The seed is --seed, else the run's recorded one (run_utils.rundir.run_seed: a resume continues
     the same random streams), else a new one. A multi-worker run needs the same data order on every
     worker (tf.data shards one stream between them), so its seed defaults to 0."""
-    kind = getattr(flags, "distribute", "none")
+    kind = run.distribute
     strategy = distribute.make_strategy(kind)
     chief = distribute.is_chief(strategy)
-    requested = flags.seed if flags.seed is not None else (0 if kind == "multi_worker" else None)
+    requested = run.seed if run.seed is not None else (0 if kind == "multi_worker" else None)
     if strategy.num_replicas_in_sync > 1 and chief:
         print(f"Training on {strategy.num_replicas_in_sync} replicas ({kind}).", flush=True)
     with locked_run_dir(run_dir) if chief else contextlib.nullcontext():

@@ -17,8 +17,8 @@ import os
 import urllib.parse
 
 from data_utils import sketch_data
-from data_utils.download import DownloadError, download
-from data_utils.files import atomic_dir, atomic_open, save_json
+from fileio.download import DownloadError, download
+from fileio.files import atomic_dir, atomic_open, save_json
 from run_utils.config import save_config
 from run_utils.rundir import CONFIG_NAME, EXPORT_DIR, remember_data_dir
 from sketch_rnn import magenta_js, magenta_tf1

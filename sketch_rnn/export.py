@@ -90,7 +90,7 @@ class SketchRNNModule(ExportModule):
         strokes, lengths = self._checked_drawings(strokes, lengths)
         batch = checks.batch_size(strokes, "strokes")
         if self.config.conditional:
-            z = checks.finite(checks.shaped(z, "z", 2, last=self.config.z_size), "z")
+            z = self._checked_z(z)
             z_ok = tf.debugging.Assert(tf.equal(tf.shape(z)[0], batch), ["z must hold one row per drawing of strokes"])
             with tf.control_dependencies([z_ok]):
                 z = tf.identity(z)
@@ -104,20 +104,9 @@ class SketchRNNModule(ExportModule):
         return self._generate(z if self.config.conditional else None, checks.batch_size(z, "z"), temperature, seed)
 
     def _checked_z(self, z):
-        """z [batch, z_size], else an InvalidArgumentError naming z and that shape.
-
-        Not checks.shaped: its rank assertion reads tf.rank(z), which grappler's shape inference
-        folds to 2 (the rank the decoder's matmuls need downstream) and drops, so a 1-D z failed
-        later with "Invalid reduction dimension". Here the assertion reads z's runtime shape, and
-        everything after it sees z only through a reshape, which carries no shape back to it."""
-        z = tf.convert_to_tensor(z)
-        shape = tf.shape(z)
-        padded = tf.pad(shape, [[0, 2]])  # [d0, d1, ...] for any rank, a scalar's [] included
-        ok = tf.equal(tf.size(shape), 2) & tf.equal(padded[1], self.config.z_size)
-        assertion = tf.debugging.Assert(ok, [f"z must have shape [batch, z_size] = [batch, {self.config.z_size}]; "
-                                             "got shape", shape], summarize=16)
-        with tf.control_dependencies([assertion]):
-            z = tf.reshape(z, [-1, self.config.z_size])
+        """z [batch, z_size], else an InvalidArgumentError naming z and that shape."""
+        z_size = self.config.z_size
+        z = checks.shaped(z, "z", 2, last=z_size, expected=f"shape [batch, z_size] = [batch, {z_size}]")
         return checks.finite(z, "z")
 
     def _num_samples(self, num_samples):

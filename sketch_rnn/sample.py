@@ -13,6 +13,7 @@ from data_utils import sketch_data, svg
 from data_utils import strokes as strokes_lib
 from data_utils.latent import slerp
 from run_utils import checks
+from run_utils.cli import SampleRun
 from run_utils.rundir import remembered_data_dir, run_for_dataset, run_for_sampling
 from run_utils.training import load_trained
 from sketch_rnn.config import SketchRNNConfig
@@ -98,10 +99,10 @@ class Sampler:
         return [prime, *endings], ["given start"] + [""] * num, int(np.ceil(np.sqrt(num + 1)))
 
 
-def test_drawings(flags, config: SketchRNNConfig, run_dir: str) -> list[np.ndarray]:
-    """The test split the modes draw from: --data_dir, else the training data, else the example
-    drawings a shipped model carries (run_dir/examples/, a few of its data set's drawings)."""
-    data_dir = flags.data_dir or remembered_data_dir(run_dir)
+def test_drawings(data_dir: str | None, config: SketchRNNConfig, run_dir: str) -> list[np.ndarray]:
+    """The test split the modes draw from: data_dir (--data_dir), else the training data, else the
+    example drawings a shipped model carries (run_dir/examples/, a few of its data set's drawings)."""
+    data_dir = data_dir or remembered_data_dir(run_dir)
     examples = os.path.join(run_dir, "examples")
     if data_dir is None and os.path.isdir(examples):
         data_dir = examples
@@ -121,57 +122,42 @@ def pick(test: Sequence[np.ndarray], indices: Sequence[int | str], default_count
     return [test[i] for i in chosen]
 
 
-def refuse_unused_flags(flags) -> None:
-    """--steps and --bias are sample.py flags of the other models; given to sketch_rnn they would be
-    silently ignored (a drawing ends by itself, after at most N_max points), so they are refused.
-    getattr: the flags object may not define them (only sketch_rnn's flags, or a test's namespace)."""
-    bias = getattr(flags, "bias", None)
-    if bias is not None:
-        raise ValueError(f"--bias is a handwriting flag; sketch_rnn does not use it (got {bias}). Use --temperature "
-                         "to make drawings tidier or wilder.")
-    steps = getattr(flags, "steps", None)
-    if steps is not None:
-        valid = "" if steps >= 1 else f"--steps must be positive; got {steps}. "
-        raise ValueError(f"{valid}--steps sets the length of char_rnn and handwriting samples; sketch_rnn does not "
-                         f"use it (a drawing ends by itself, after at most the model's max_seq_len points). Leave "
-                         f"it out.")
-
-
-def main(flags) -> None:
-    refuse_unused_flags(flags)
-    category = getattr(flags, "category", None)
-    if category and flags.run_dir:
+def main(run: SampleRun) -> None:
+    options = run.options
+    if options.category and run.run_dir:
         raise ValueError("Give --run_dir or --category, not both.")
-    run_dir = run_for_dataset("sketch_rnn", category) if category else run_for_sampling("sketch_rnn", flags.run_dir)
+    run_dir = run_for_dataset("sketch_rnn", options.category) if options.category \
+        else run_for_sampling("sketch_rnn", run.run_dir)
     config, model = load_trained(run_dir, SketchRNNConfig, build_model)
-    if flags.export_dir:
-        print(f"SavedModel written to {export_saved_model(model, flags.export_dir)}")
+    if run.export_dir:
+        print(f"SavedModel written to {export_saved_model(model, run.export_dir)}")
         return
-    modes = [m for m in ("reconstruct", "interpolate", "complete") if getattr(flags, m)]
+    modes = [m for m in ("reconstruct", "interpolate", "complete") if getattr(options, m)]
     if len(modes) > 1:
         raise ValueError(f"Choose one of --reconstruct, --interpolate, --complete (got {', '.join(modes)}).")
     needs_encoder = modes and modes[0] in ("reconstruct", "interpolate")
     if needs_encoder and not config.conditional:
         raise ValueError(f"--{modes[0]} needs a conditional model; {run_dir} was trained with conditional=False.")
-    temperature = checks.temperature_flag(flags.temperature, DEFAULT_TEMPERATURE)
-    num = checks.count_flag(flags.num_samples, "num_samples", DEFAULT_NUM_SAMPLES, checks.MAX_BATCH)
-    seed = (flags.seed if flags.seed is not None else np.random.randint(1 << 30), 0)
-    sampler = Sampler(model, config, flags.temperature_rule)
-    output = flags.output or f"sketch_rnn_{modes[0] if modes else 'samples'}.svg"
+    temperature = checks.temperature_flag(run.temperature, DEFAULT_TEMPERATURE)
+    num = checks.count_flag(run.num_samples, "num_samples", DEFAULT_NUM_SAMPLES, checks.MAX_BATCH)
+    seed = (run.seed if run.seed is not None else np.random.randint(1 << 30), 0)
+    sampler = Sampler(model, config, options.temperature_rule)
+    output = run.output or f"sketch_rnn_{modes[0] if modes else 'samples'}.svg"
+    greedy = options.greedy
 
     if not modes:
-        grid = sampler.samples(num, temperature, flags.greedy, seed)
+        grid = sampler.samples(num, temperature, greedy, seed)
     elif modes[0] == "reconstruct":
-        originals = pick(test_drawings(flags, config, run_dir), flags.indices, min(num, 8))
-        grid = sampler.reconstructions(originals, temperature, flags.greedy, seed)
+        originals = pick(test_drawings(run.data_dir, config, run_dir), options.indices, min(num, 8))
+        grid = sampler.reconstructions(originals, temperature, greedy, seed)
     elif modes[0] == "interpolate":
-        ends = pick(test_drawings(flags, config, run_dir), flags.indices[:2] or [0, 1], 2)
+        ends = pick(test_drawings(run.data_dir, config, run_dir), options.indices[:2] or [0, 1], 2)
         if len(ends) != 2:
             raise ValueError("--interpolate needs exactly two --indices.")
-        grid = sampler.interpolation(*ends, max(2, flags.interpolation_steps), temperature, flags.greedy, seed)
+        grid = sampler.interpolation(*ends, max(2, options.interpolation_steps), temperature, greedy, seed)
     else:
-        drawing = pick(test_drawings(flags, config, run_dir), flags.indices[:1], 1)[0]
-        grid = sampler.completions(drawing, flags.complete_fraction, num, temperature, flags.greedy, seed)
+        drawing = pick(test_drawings(run.data_dir, config, run_dir), options.indices[:1], 1)[0]
+        grid = sampler.completions(drawing, options.complete_fraction, num, temperature, greedy, seed)
     drawings, captions, cols = grid
-    svg.save_grid(drawings, output, cols=cols, captions=captions, color_strokes=flags.color_strokes)
+    svg.save_grid(drawings, output, cols=cols, captions=captions, color_strokes=options.color_strokes)
     print(f"Wrote {output}")

@@ -7,6 +7,7 @@ import keras
 import tensorflow as tf
 
 from data_utils import sketch_data, strokes
+from run_utils.cli import TrainRun
 from run_utils.config import apply_hparams, save_config, training_config
 from run_utils.rundir import (
     CONFIG_NAME,
@@ -51,35 +52,35 @@ def dataset_names(categories: Sequence[str] | None, config: SketchRNNConfig) -> 
     return [n[:-4] if n.endswith(".npz") else n for n in names]
 
 
-def prepare(flags) -> tuple[SketchRNNConfig, sketch_data.SketchData, str, str]:
+def prepare(run: TrainRun) -> tuple[SketchRNNConfig, sketch_data.SketchData, str, str]:
     """Resolve config and data before anything is written; returns (config, data, run_dir, data_dir)."""
-    names = dataset_names(flags.category, apply_hparams(SketchRNNConfig(), flags.hparams))
-    run_dir = flags.log_root or default_run_dir("sketch_rnn", "_".join(names))
-    config, resuming = training_config(SketchRNNConfig(), run_dir, flags)
+    names = dataset_names(run.options.category, apply_hparams(SketchRNNConfig(), run.hparams))
+    run_dir = run.log_root or default_run_dir("sketch_rnn", "_".join(names))
+    config, resuming = training_config(SketchRNNConfig(), run_dir, run)
     if resuming:  # the run's own data sets, scale factor and sizes
         own = dataset_names([], config)
-        if flags.category and names != own:
+        if run.options.category and names != own:
             raise ValueError(f"--resume continues {run_dir}, which trains on {', '.join(own)}; --category="
                              f"{','.join(names)} is other data. Leave --category out to resume, or start a new run "
                              f"(another --log_root, with --init_from={run_dir} to start from these weights).")
         names = own
-    data_dir = flags.data_dir or remembered_data_dir(run_dir) or DEFAULT_DATA_DIR
+    data_dir = run.data_dir or remembered_data_dir(run_dir) or DEFAULT_DATA_DIR
     paths = [sketch_data.resolve_dataset(name, data_dir) for name in names]
     data = sketch_data.load_sketch_data(paths, config.max_seq_len)
     updates = dict(data_set=[os.path.basename(p) for p in paths], max_seq_len=data.max_seq_len)
-    if not resuming and not flags.init_from:  # else the scale the weights were trained with
+    if not resuming and not run.init_from:  # else the scale the weights were trained with
         updates["scale_factor"] = data.scale_factor
     return dataclasses.replace(config, **updates), data, run_dir, data_dir
 
 
-def main(flags) -> None:
-    config, data, run_dir, data_dir = prepare(flags)
-    check_resume(run_dir, flags.resume)
-    with training_session(run_dir, flags) as (strategy, chief, seed):
-        train(flags, config, data, run_dir, data_dir, strategy, chief, seed)
+def main(run: TrainRun) -> None:
+    config, data, run_dir, data_dir = prepare(run)
+    check_resume(run_dir, run.resume)
+    with training_session(run_dir, run) as (strategy, chief, seed):
+        train(run, config, data, run_dir, data_dir, strategy, chief, seed)
 
 
-def train(flags, config: SketchRNNConfig, data: sketch_data.SketchData, run_dir: str, data_dir: str,
+def train(run: TrainRun, config: SketchRNNConfig, data: sketch_data.SketchData, run_dir: str, data_dir: str,
           strategy: tf.distribute.Strategy, chief: bool, seed: int | None) -> None:
     if chief:
         save_config(config, os.path.join(run_dir, CONFIG_NAME))
@@ -99,8 +100,8 @@ def train(flags, config: SketchRNNConfig, data: sketch_data.SketchData, run_dir:
         config.batch_size, shuffle=False, repeat=False) if len(data.valid) >= config.batch_size else None
     with strategy.scope():
         model = build_model(config)
-    fit_resumable(model, train_data, valid_ds, run_dir, config.num_steps, config.save_every, resume=flags.resume,
-                  init_from=flags.init_from,
+    fit_resumable(model, train_data, valid_ds, run_dir, config.num_steps, config.save_every, resume=run.resume,
+                  init_from=run.init_from,
                   callbacks=[OriginalLogLine(run_dir)] if valid_ds is not None and chief else [])
     if chief:
         restore_weights(model, run_dir)  # export the best-validation weights

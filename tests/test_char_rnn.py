@@ -1,6 +1,5 @@
 """Char-RNN: text corpus reading/splitting/windows, vocabulary, loss vs numpy, sampling."""
 import math
-import types
 
 import keras
 import numpy as np
@@ -13,6 +12,7 @@ from char_rnn.model import build_model, choose_next, text_nll
 from char_rnn.sample import Sampler
 from data_utils import text_corpus
 from data_utils.text import UnknownCharacterError, Vocabulary
+from tests.cli import train_run
 
 TEXT = "the quick brown fox jumps over the lazy dog\n"
 
@@ -86,11 +86,9 @@ def test_bad_text_files_are_named(tmp_path):
     (tmp_path / "corpus").mkdir()
     (tmp_path / "corpus" / "good.txt").write_text(TEXT)
     (tmp_path / "corpus" / "zz.bin").write_bytes(b"ab\x00cd")
-    flags = types.SimpleNamespace(hparams="", data_dir=str(tmp_path / "corpus"), log_root=str(tmp_path / "run"),
-                                  resume=False, num_steps=None, save_every=None, seed=None,
-                                  init_from=None)
+    run = train_run("char_rnn", data_dir=str(tmp_path / "corpus"), log_root=str(tmp_path / "run"))
     with pytest.raises(text_corpus.CorpusError, match=r"zz\.bin looks like a binary file.*byte offset 2"):
-        char_train.prepare(flags)
+        char_train.prepare(run)
 
 
 def test_windows_are_shifted_slices():

@@ -139,9 +139,8 @@ def test_saved_model_batches_primes_of_different_lengths(trained_run):
 
 def test_sample_cli_refuses_bad_counts(trained_run):
     """Issue 10 item 8: --num_samples=0 is not silently the default; bad values are named."""
-    import types
-
     from char_rnn import sample
+    from tests.cli import sample_run
     tmp, run_dir, _ = trained_run
     base = dict(run_dir=str(run_dir), export_dir=None, prime="All", temperature=None, greedy=False, seed=1,
                 steps=5, num_samples=None, top_k=0, output=str(tmp / "never.txt"))
@@ -150,7 +149,7 @@ def test_sample_cli_refuses_bad_counts(trained_run):
                             ({"top_k": -1}, "--top_k must be >= 0"),
                             ({"temperature": -1.0}, "--temperature must be a number in (0, 100]; got -1.0")]:
         with pytest.raises(ValueError, match=re.escape(message)):
-            sample.main(types.SimpleNamespace(**{**base, **change}))
+            sample.main(sample_run("char_rnn", **{**base, **change}))
     assert not (tmp / "never.txt").exists()
 
 

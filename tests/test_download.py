@@ -11,7 +11,7 @@ import numpy as np
 import pytest
 
 from data_utils import sketch_data as SD
-from data_utils.download import DownloadError, download
+from fileio.download import DownloadError, download
 
 
 class Handler(http.server.BaseHTTPRequestHandler):
@@ -111,8 +111,8 @@ def test_ctrl_c_leaves_nothing(server, tmp_path):
 def test_ctrl_c_is_one_line_naming_the_url(server, tmp_path, monkeypatch, capsys):
     """Ctrl-C during a download is a DownloadInterrupted (a DownloadError, which the CLIs print as one
     line, and still a KeyboardInterrupt) naming the URL and that nothing was saved; nothing is left."""
-    from data_utils.download import DownloadInterrupted
-    from data_utils.progress import Progress
+    from fileio.download import DownloadInterrupted
+    from fileio.progress import Progress
     from run_utils.cli import run_main
 
     def interrupt(self, *args, **kwargs):

@@ -6,7 +6,6 @@ import re
 import subprocess
 import sys
 import textwrap
-import types
 import xml.etree.ElementTree as ET
 
 import numpy as np
@@ -18,6 +17,7 @@ from handwriting.config import HandwritingConfig
 from handwriting.export import export_saved_model
 from handwriting.model import build_model
 from handwriting.sample import Sampler, wrap_text
+from tests.cli import sample_run
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 TEXTS = ["ab ba", "a b", "bab", "ab", "ba ab", "b a", "aab", "ba"]
@@ -98,7 +98,7 @@ def sample_flags(run_dir, output, **kw):
                 temperature=None, seed=1, num_samples=None, stroke_width=2.0, stroke_color="black", line_chars=50,
                 steps=None, plots=False)
     base.update(kw)
-    return types.SimpleNamespace(**base)
+    return sample_run("handwriting", **base)
 
 
 def test_plots_when_the_first_line_is_not_the_longest(trained, tmp_path):

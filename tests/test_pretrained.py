@@ -10,10 +10,13 @@ import textwrap
 import pytest
 
 from pretrained.ship import CHECK_FILE, check_value
-from run_utils.rundir import PRETRAINED, PRETRAINED_ROOT, shipped_runs
+from run_utils import registry
+from run_utils.rundir import PRETRAINED_ROOT, shipped_runs
+from tests.cli import train_run
 from tests.conftest import ROOT
 
-MODELS = sorted(PRETRAINED)
+MODELS = registry.PACKAGES
+PRETRAINED = {spec.name: spec.shipped for spec in registry.specs()}
 # Every shipped folder: the default of each model and the further Sketch-RNN categories.
 FOLDERS = [(model, os.path.basename(path)) for model in MODELS for path in shipped_runs(model)]
 SKETCH_CATEGORIES = ("bird", "sheep", "dog", "palm_tree")  # magenta's models, converted (issue 22)
@@ -106,14 +109,13 @@ def test_shipped_saved_model_loads_without_the_project(model, tmp_path):
 def test_ship_replaces_a_folder_whole_and_keeps_its_model_card(tmp_path, monkeypatch):
     """pretrained.ship builds the new folder beside the old one: the hand-written card stays, the
     recorded check value is the shipped model's, and a failure half-way leaves the old folder."""
-    import types
 
     from char_rnn import train
     from pretrained import ship
     text = tmp_path / "play.txt"
     text.write_text("to be or not to be, that is the question\n" * 30)
     run_dir = tmp_path / "run"
-    train.main(types.SimpleNamespace(data_dir=str(text), log_root=str(run_dir), num_steps=2, save_every=2,
+    train.main(train_run("char_rnn", data_dir=str(text), log_root=str(run_dir), num_steps=2, save_every=2,
                                      hparams="rnn_size=8,embedding_size=4,seq_length=10,batch_size=4,num_layers=1",
                                      resume=False, seed=1, init_from=None))
     monkeypatch.setattr(ship, "PRETRAINED_ROOT", str(tmp_path / "pretrained"))

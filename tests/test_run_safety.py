@@ -1,12 +1,12 @@
 """Run directories under bad flags, two trainers, resumes and interrupted saves (issue 10 items
 2, 5, 6, 9): nothing lost, nothing silent, nothing left behind that looks like a run."""
 import os
-import types
 
 import pytest
 
 from run_utils.rundir import RunLocked, locked_run_dir, newest_run
 from run_utils.training import CheckpointError, restore_weights
+from tests.cli import train_run
 
 TEXT = "to be or not to be, that is the question\n" * 30
 CHAR_HPARAMS = "rnn_size=8,embedding_size=4,seq_length=10,batch_size=4,num_layers=1"
@@ -19,7 +19,7 @@ def char_flags(tmp_path, run_dir, **kw):
     base = dict(data_dir=str(text), log_root=str(run_dir), hparams=CHAR_HPARAMS, num_steps=4, save_every=2,
                 resume=False, seed=1, init_from=None)
     base.update(kw)
-    return types.SimpleNamespace(**base)
+    return train_run("char_rnn", **base)
 
 
 @pytest.mark.parametrize("flag,value", [("num_steps", 0), ("save_every", 0), ("num_steps", -3), ("save_every", -1)])
@@ -28,12 +28,10 @@ def test_bad_schedule_is_an_error_and_leaves_no_run_directory(tmp_path, model, f
     import importlib
     train = importlib.import_module(f"{model}.train")
     run_dir = tmp_path / "run"
-    flags = char_flags(tmp_path, run_dir, **{flag: value})
-    flags.category, flags.task = ["nowhere"], None  # never reached: the config is checked first
-    if model != "char_rnn":
-        flags.hparams = ""
+    own = {"sketch_rnn": {"category": ["nowhere"]}}.get(model, {})  # never reached: the config is checked first
+    run = train_run(model, data_dir=str(tmp_path / "nowhere"), log_root=str(run_dir), seed=1, **{flag: value}, **own)
     with pytest.raises(ValueError, match=rf"{flag} must be a positive integer; got {value}"):
-        train.main(flags)
+        train.main(run)
     assert not run_dir.exists()
 
 
@@ -270,10 +268,8 @@ def test_resume_with_another_sketch_category_is_refused(tmp_path):
     from run_utils.config import save_config
     from sketch_rnn.config import SketchRNNConfig
     save_config(SketchRNNConfig(data_set=["cat.npz"]), str(run_dir / "config.json"))
-    flags = types.SimpleNamespace(category=["big"], hparams="", log_root=str(run_dir), resume=True, data_dir=None,
-                                  num_steps=None, save_every=None, init_from=None)
     with pytest.raises(ValueError, match=r"trains on cat; --category=big is other data"):
-        train.prepare(flags)
+        train.prepare(train_run("sketch_rnn", category=["big"], log_root=str(run_dir), resume=True))
 
 
 @pytest.mark.parametrize("key,value,message", [

@@ -3,12 +3,12 @@ import os
 import subprocess
 import sys
 import textwrap
-import types
 import xml.etree.ElementTree as ET
 
 import numpy as np
 import pytest
 
+from tests.cli import sample_run
 from tests.conftest import ROOT
 
 TINY_HPARAMS = "enc_rnn_size=8,dec_rnn_size=12,z_size=4,num_mixture=2,batch_size=5"
@@ -76,11 +76,10 @@ def test_cli_sample_writes_parseable_svg(trained_run, tmp_path):
 
 
 def sample_flags(run_dir, output, **kw):
-    base = dict(run_dir=str(run_dir), output=str(output), export_dir=None, data_dir=None, temperature=0.3,
-                num_samples=3, seed=5, greedy=False, color_strokes=False, reconstruct=False, interpolate=False,
-                complete=False, indices=[], interpolation_steps=4, complete_fraction=0.5, temperature_rule="code")
+    base = dict(run_dir=str(run_dir), output=str(output), temperature=0.3, num_samples=3, seed=5,
+                interpolation_steps=4)
     base.update(kw)
-    return types.SimpleNamespace(**base)
+    return sample_run("sketch_rnn", **base)
 
 
 @pytest.mark.parametrize("mode,cells", [("reconstruct", 4), ("interpolate", 6), ("complete", 4)])
@@ -244,32 +243,28 @@ def test_saved_model_completes_a_drawing_and_takes_one_temperature_per_row(train
         m.decode(z=z, temperature=tf.constant([0.1, 0.5]), seed=tf.constant([0, 0]))
 
 
-@pytest.mark.parametrize("flag,value,message", [
-    ("steps", -5, "--steps must be positive; got -5. --steps sets the length of char_rnn and handwriting samples; "
-                  "sketch_rnn does not use it"),
-    ("steps", 0, "--steps must be positive; got 0."),
-    ("steps", 300, "--steps sets the length of char_rnn and handwriting samples; sketch_rnn does not use it"),
-    ("bias", -1.0, "--bias is a handwriting flag; sketch_rnn does not use it (got -1.0)"),
-    ("bias", 2.0, "--bias is a handwriting flag; sketch_rnn does not use it (got 2.0)"),
+@pytest.mark.parametrize("argv,message", [
+    (["--model=sketch_rnn", "--steps=-5"], "--model=sketch_rnn does not read --steps (--steps is char_rnn and "
+                                            "handwriting's). Leave it out, or pick that --model."),
+    (["--model=sketch_rnn", "--bias=2"], "--model=sketch_rnn does not read --bias (--bias is handwriting's)"),
+    (["--model=char_rnn", "--complete", "--text=hi"], "--model=char_rnn does not read --complete, --text "
+                                                       "(--complete is sketch_rnn's; --text is handwriting's)"),
 ])
-def test_sample_cli_refuses_flags_it_does_not_use(tmp_path, flag, value, message):
-    """--steps and --bias (sample.py flags of the other models) were silently ignored by sketch
-    sampling, -5 and -1 included; now they are refused before anything is loaded or written (the
-    run directory here does not even exist)."""
-    from sketch_rnn import sample
+def test_sample_cli_refuses_flags_of_other_models(tmp_path, argv, message):
+    """A flag of another model's (--steps, --bias: silently ignored by sketch sampling before) is
+    refused, naming the model, before anything is loaded or written."""
+    from tests.cli import sample_in_process
     with pytest.raises(ValueError) as e:
-        sample.main(sample_flags(tmp_path / "no_run", tmp_path / "x.svg", **{flag: value}))
+        sample_in_process(*argv, f"--run_dir={tmp_path / 'no_run'}", f"--output={tmp_path / 'x.svg'}")
     assert message in str(e.value)
-    sample.refuse_unused_flags(sample_flags(tmp_path, tmp_path / "x.svg"))  # left out (as absl's None): fine
     assert not (tmp_path / "x.svg").exists()
 
 
 def test_sample_cli_bias_is_one_line_through_sample_py(tmp_path):
-    """Through the real sample.py (absl flags of all models defined): one line, exit status 1."""
+    """Through the real sample.py: one line, exit status 1."""
     result = subprocess.run([sys.executable, "sample.py", "--model=sketch_rnn", "--bias=-1",
                              f"--output={tmp_path / 'x.svg'}"], cwd=ROOT, capture_output=True, text=True, timeout=300)
     assert result.returncode == 1
     assert result.stderr.strip().splitlines()[-1] == (
-        "Error: --bias is a handwriting flag; sketch_rnn does not use it (got -1.0). Use --temperature to make "
-        "drawings tidier or wilder.")
+        "Error: --model=sketch_rnn does not read --bias (--bias is handwriting's). Leave it out, or pick that --model.")
     assert not (tmp_path / "x.svg").exists()

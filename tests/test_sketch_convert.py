@@ -397,7 +397,7 @@ def test_tf1_scale_factor_flag_and_notes(shared_data, tmp_path, capsys):
 
 # ----- category download ----------------------------------------------------------------------------------
 def test_category_is_downloaded_cached_and_offline_is_clear(tiny_runs, http_folder, tmp_path, monkeypatch):
-    from data_utils.download import DownloadError
+    from fileio.download import DownloadError
     from sketch_rnn import convert
     folder, url, hits = http_folder
     convert.export_magenta_js(tiny_runs["gen"], str(folder / "tinycat.gen.json"))

@@ -194,3 +194,45 @@ def test_lifespan_closes_the_workers():
 
     asyncio.run(run())
     assert closed == [True]
+
+
+def test_info_answers_quickly_while_a_client_loops_on_complete_and_reconstruct(server, monkeypatch):
+    """The event loop never runs a model: with complete and reconstruct each taking 0.4 s in the
+    model's worker, GET /api/info still answers within 100 ms at the 95th percentile."""
+    import threading
+    base, service = server
+    slow_complete, slow_encode = service._complete, service._encode
+
+    def complete(*args):
+        time.sleep(0.4)
+        return slow_complete(*args)
+
+    def encode(*args):
+        time.sleep(0.4)
+        return slow_encode(*args)
+
+    monkeypatch.setattr(service, "_complete", complete)
+    monkeypatch.setattr(service, "_encode", encode)
+    stop = threading.Event()
+    done = []
+
+    def client():
+        while not stop.is_set():
+            for path in ("/api/sketch/complete", "/api/sketch/reconstruct"):
+                done.append(call(base, path, {"strokes": [[[0, 0], [30, 30], [60, 0]]], "num_samples": 1})[0])
+
+    worker = threading.Thread(target=client)
+    worker.start()
+    latencies = []
+    try:
+        time.sleep(0.3)
+        for _ in range(40):
+            start = time.perf_counter()
+            assert call(base, "/api/info")[0] == 200
+            latencies.append(time.perf_counter() - start)
+            time.sleep(0.05)
+    finally:
+        stop.set()
+        worker.join(timeout=30)
+    assert done and set(done) == {200}
+    assert np.percentile(latencies, 95) < 0.1, sorted(latencies)[-5:]

@@ -59,7 +59,8 @@ def running_server(runs, window=0.005):
 
     sketches = runs["sketch"] if isinstance(runs["sketch"], list) else [runs["sketch"]]
     sketches = [str(p) for p in sketches + ([runs["sketch_gen"]] if "sketch_gen" in runs else [])]
-    service = load_service(sketches, str(runs["handwriting"]), str(runs["text"]), window=window)
+    service = load_service({"sketch": sketches, "handwriting": [runs["handwriting"]], "text": [runs["text"]]},
+                           window=window)
     sock = socket.socket()
     sock.bind(("127.0.0.1", 0))
     server = uvicorn.Server(web_server.config(create_app(service)))

@@ -75,5 +75,20 @@ def config(app, host: str = "127.0.0.1", port: int = 8000, **kwargs) -> uvicorn.
 
 
 def run(app, host: str, port: int) -> None:
+    """Serve app on host:port until Ctrl-C; a port in use is a one-line error naming --port."""
+    import errno
+    import socket
+    family = socket.AF_INET6 if ":" in host else socket.AF_INET
+    sock = socket.socket(family, socket.SOCK_STREAM)
+    sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+    try:
+        sock.bind((host, port))
+    except OSError as e:
+        sock.close()
+        if e.errno == errno.EADDRINUSE:
+            raise RuntimeError(f"Port {port} on {host} is in use (another serve.py?): stop that server or pass "
+                               f"another port, e.g. --port={port + 1}.") from None
+        raise RuntimeError(f"Cannot listen on {host}:{port} ({e.strerror}); check --host and --port.") from None
+    print(f"Serving on http://{host}:{port}/ (Ctrl-C to stop)", flush=True)
     server = uvicorn.Server(config(app, host, port))
-    asyncio.run(server.serve())
+    asyncio.run(server.serve(sockets=[sock]))

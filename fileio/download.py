@@ -1,6 +1,6 @@
 """Atomic HTTP(S) download with a progress line, standard library only (urllib).
 
-download(url, dest) writes to a temporary file beside dest (data_utils.files.atomic_path) that
+download(url, dest) writes to a temporary file beside dest (fileio.files.atomic_path) that
 becomes dest only after the whole payload arrived (and, when given, `verify(part_path)` accepted
 it), so an error, a dropped connection or Ctrl-C never leaves a half-written dest behind. Ctrl-C
 becomes DownloadInterrupted, whose one-line message names the URL and says nothing was saved.
@@ -13,8 +13,8 @@ import urllib.request
 from collections.abc import Callable
 from typing import TextIO
 
-from data_utils.files import atomic_path
-from data_utils.progress import Progress
+from fileio.files import atomic_path
+from fileio.progress import Progress
 
 CHUNK = 1 << 16
 
