@@ -4,7 +4,11 @@ import subprocess
 import sys
 import xml.etree.ElementTree as ET
 
+import pytest
+
 from tests.conftest import ROOT
+
+pytestmark = pytest.mark.slow  # the slow lane (make test-all, CI): see pyproject.toml
 
 
 def test_demo_writes_every_sample_from_the_shipped_models(tmp_path):

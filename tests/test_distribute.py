@@ -11,6 +11,8 @@ import pytest
 
 from tests.conftest import ROOT
 
+pytestmark = pytest.mark.slow  # the slow lane (make test-all, CI): see pyproject.toml
+
 SCRIPT = os.path.join(ROOT, "tests", "distribute_equivalence.py")
 
 

@@ -18,6 +18,8 @@ from tests.test_handwriting_cli import TINY as HANDWRITING_TINY
 from tests.test_handwriting_cli import make_npz
 from tests.test_sketch_cli import write_tiny_npz
 
+pytestmark = pytest.mark.slow  # the slow lane (make test-all, CI): see pyproject.toml
+
 TEXT = "to be or not to be, that is the question; whether tis nobler in the mind\n" * 20
 HPARAMS = {
     # dropout on (the original's recurrent dropout; the char-RNN's output dropout) so that the

@@ -19,6 +19,8 @@ from handwriting.model import build_model
 from handwriting.sample import Sampler, wrap_text
 from tests.cli import sample_run
 
+pytestmark = pytest.mark.slow  # the slow lane (make test-all, CI): see pyproject.toml
+
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 TEXTS = ["ab ba", "a b", "bab", "ab", "ba ab", "b a", "aab", "ba"]
 TINY = "num_layers=1,rnn_size=8,num_mixture=2,num_window=2,batch_size=2,jit_compile=false,bucket_width=0"

@@ -17,6 +17,8 @@ import pytest
 from data_utils.handwriting_style import Style, style_from_polylines
 from run_utils.rundir import PRETRAINED_ROOT
 
+pytestmark = pytest.mark.slow  # the slow lane (make test-all, CI): see pyproject.toml
+
 MODEL = os.path.join(PRETRAINED_ROOT, "handwriting_synthesis")
 STYLE_FILES = sorted(glob.glob(os.path.join(MODEL, "styles", "*.json")))
 TEXTS = ["Good morning to you all", "A new sentence in my own hand"]

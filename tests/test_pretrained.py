@@ -15,6 +15,8 @@ from run_utils.rundir import PRETRAINED_ROOT, shipped_runs
 from tests.cli import train_run
 from tests.conftest import ROOT
 
+pytestmark = pytest.mark.slow  # the slow lane (make test-all, CI): see pyproject.toml
+
 MODELS = registry.PACKAGES
 PRETRAINED = {spec.name: spec.shipped for spec in registry.specs()}
 # Every shipped folder: the default of each model and the further Sketch-RNN categories.

@@ -150,6 +150,7 @@ def test_the_registry_lists_every_model_package_and_its_contract():
         registry.spec("nope")
 
 
+@pytest.mark.slow  # two subprocess CLI runs
 def test_a_new_model_is_its_package_plus_one_registry_line(tmp_path):
     package = tmp_path / "toy_rnn"
     package.mkdir()

@@ -43,6 +43,7 @@ def test_negative_learning_rate_is_refused():
         SketchRNNConfig(decay_rate=1.5)
 
 
+@pytest.mark.slow  # trains
 def test_a_second_trainer_on_the_same_run_directory_is_refused(tmp_path):
     from char_rnn import train
     run_dir = tmp_path / "run"
@@ -54,14 +55,29 @@ def test_a_second_trainer_on_the_same_run_directory_is_refused(tmp_path):
         pass
 
 
-@pytest.fixture
-def trained_char_run(tmp_path):
+@pytest.fixture(scope="module")
+def char_run_template(tmp_path_factory):
+    """A char-RNN trained 4 steps once per module (checkpoints 2 and 4, best weights, export)."""
     from char_rnn import train
+    tmp = tmp_path_factory.mktemp("template")
+    train.main(char_flags(tmp, tmp / "run"))
+    return tmp / "run"
+
+
+@pytest.fixture
+def trained_char_run(tmp_path, char_run_template):
+    """A copy of the trained run of this module's template, its data remembered in this test's tmp_path."""
+    import shutil
+
+    from run_utils.rundir import remember_data_dir
     run_dir = tmp_path / "run"
-    train.main(char_flags(tmp_path, run_dir))
+    shutil.copytree(char_run_template, run_dir)
+    (tmp_path / "play.txt").write_text(TEXT)
+    remember_data_dir(str(run_dir), str(tmp_path / "play.txt"))
     return run_dir
 
 
+@pytest.mark.slow  # trains
 def test_resume_names_the_dropped_hparams_and_keeps_the_schedule_ones(tmp_path, trained_char_run, capsys):
     from char_rnn import train
     capsys.readouterr()
@@ -73,6 +89,7 @@ def test_resume_names_the_dropped_hparams_and_keeps_the_schedule_ones(tmp_path, 
     assert "Resumed from" in out and "at step 4" in out
 
 
+@pytest.mark.slow  # trains
 def test_resume_after_a_save_interrupted_before_the_state_file(tmp_path, trained_char_run, capsys):
     """A kill after ckpt-4's files but before the `checkpoint` state file names it: resume from
     ckpt-4 (not from ckpt-2 or step 0) and say so; stray ckpt-N_temp folders are removed."""
@@ -107,6 +124,7 @@ def test_damaged_best_weights_name_the_file_and_the_fix(tmp_path, trained_char_r
     assert restore_weights(model, str(trained_char_run)).endswith("ckpt-4")
 
 
+@pytest.mark.slow  # trains
 def test_best_weights_are_replaced_atomically(tmp_path, trained_char_run, monkeypatch):
     """A failure while the new best weights are written leaves the previous file intact."""
     import keras
@@ -140,6 +158,7 @@ def test_newest_run_is_not_hidden_by_a_failed_start(tmp_path, trained_char_run, 
     assert newest_run("char_rnn") == os.path.join("runs", "char_rnn", "good")
 
 
+@pytest.mark.slow  # trains
 def test_sigterm_checkpoints_and_resume_continues_from_there(tmp_path):
     """A SIGTERM (kill, a scheduler's stop) mid-training writes a checkpoint at the current step and
     exits with 130; --resume continues from exactly that step."""
@@ -186,6 +205,7 @@ def test_non_finite_hparams_are_refused_before_anything_is_written(config_module
         apply_hparams(config, f"learning_rate={value}")
 
 
+@pytest.mark.slow  # trains
 def test_divergence_stops_training_names_the_step_and_exports_nothing(tmp_path, capsys):
     from run_utils.training import NonFiniteLoss
     from tests.cli import train_in_process
@@ -216,6 +236,7 @@ def test_sample_refuses_weights_that_are_not_finite(tmp_path):
         load_trained(run, SketchRNNConfig, build_model)
 
 
+@pytest.mark.slow  # trains
 def test_a_damaged_newest_checkpoint_falls_back_to_the_one_before(tmp_path, trained_char_run, capsys):
     from char_rnn import train
     data = trained_char_run / "checkpoints" / "ckpt-4.data-00000-of-00001"
@@ -309,6 +330,7 @@ def test_a_deleted_config_key_does_not_blame_the_weights(tmp_path, trained_char_
     assert "does not give rnn_size; the defaults are used" in capsys.readouterr().out
 
 
+@pytest.mark.slow  # trains
 def test_leftovers_of_interrupted_writes_are_removed_on_the_next_start(tmp_path, trained_char_run, capsys):
     from char_rnn import train
     leftovers = [trained_char_run / ".best.weights.h5.abc123.part.weights.h5",

@@ -11,6 +11,8 @@ import pytest
 from tests.cli import sample_run
 from tests.conftest import ROOT
 
+pytestmark = pytest.mark.slow  # the slow lane (make test-all, CI): see pyproject.toml
+
 TINY_HPARAMS = "enc_rnn_size=8,dec_rnn_size=12,z_size=4,num_mixture=2,batch_size=5"
 
 

@@ -20,6 +20,8 @@ import pytest
 
 from tests.conftest import ROOT
 
+pytestmark = pytest.mark.slow  # the slow lane (make test-all, CI): see pyproject.toml
+
 REFERENCE_JS = os.path.join(ROOT, "tests", "magenta_sketch_reference.js")
 TF1_MODELS = ("lstm_vae", "layer_norm_vae", "hyper_vae", "lstm_gen")
 MIXTURE_KEYS = ("pi", "mu1", "mu2", "sigma1", "sigma2", "corr")

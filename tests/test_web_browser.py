@@ -14,6 +14,8 @@ import pytest
 pytest.importorskip("fastapi")
 from tests.web_fixtures import export_tiny_models, running_server  # noqa: E402
 
+pytestmark = pytest.mark.slow  # the slow lane (make test-all, CI): see pyproject.toml
+
 CHROMIUM = shutil.which("chromium") or "/usr/bin/chromium"
 DRIVER = shutil.which("chromedriver") or "/usr/bin/chromedriver"
 REQUIRED = os.environ.get("RNNGEN_REQUIRE_BROWSER") == "1"

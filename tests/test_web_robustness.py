@@ -13,6 +13,8 @@ import pytest
 pytest.importorskip("fastapi")
 from tests.web_fixtures import call, export_tiny_models, running_server  # noqa: E402
 
+pytestmark = pytest.mark.slow  # the slow lane (make test-all, CI): see pyproject.toml
+
 GOOD = ("POST", "/api/sketch/sample", {"num_samples": 1, "seed": 1})
 
 
