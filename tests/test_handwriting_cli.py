@@ -267,3 +267,17 @@ def test_sample_cli_refuses_bad_counts(trained, tmp_path, change, message):
     with pytest.raises(ValueError, match=re.escape(message)):
         sample.main(sample_flags(run_dir, out, text="ab", **change))
     assert not out.exists()
+
+
+@pytest.mark.parametrize("change,message", [
+    ({"stroke_color": "javascript:alert(1)"}, "--stroke_color must be a colour name"),
+    ({"stroke_color": "red; x"}, "--stroke_color must be a colour name"),
+    ({"stroke_width": -5.0}, r"--stroke_width must be a number of pixels in \(0, 100\]; got -5.0"),
+    ({"stroke_width": float("nan")}, "--stroke_width must be a number of pixels"),
+])
+def test_pen_colour_and_width_are_checked(trained, tmp_path, change, message):
+    from handwriting import sample
+    _, run_dir = trained
+    with pytest.raises(ValueError, match=message):
+        sample.main(sample_flags(run_dir, tmp_path / "x.svg", text="ab", **change))
+    assert not (tmp_path / "x.svg").exists()

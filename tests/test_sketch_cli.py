@@ -209,6 +209,11 @@ def test_saved_model_decode_names_z_and_its_shape(trained_run, shape):
         assert f"z must have shape [batch, z_size] = [batch, 4]; got shape] [{' '.join(map(str, shape))}]" \
             in e.value.message
     assert m.decode(z=tf.zeros([2, 4]), temperature=tf.constant(0.5), seed=tf.constant([0, 0]))["strokes"].shape[0] == 2
+    drawing = tf.constant([[[5.0, 3.0, 0.0], [2.0, -4.0, 1.0]]])
+    with pytest.raises(tf.errors.InvalidArgumentError, match=r"z must have shape \[batch, z_size\] = \[batch, 4\]"):
+        m.mixture(strokes=drawing, lengths=tf.constant([2]), z=tf.zeros(shape))
+    with pytest.raises(tf.errors.InvalidArgumentError, match=r"lengths must have 1 dimensions; got shape\] \[\]"):
+        m.encode(strokes=drawing, lengths=tf.constant(2))
 
 
 @pytest.mark.parametrize("flag,value,message", [

@@ -238,3 +238,15 @@ def test_info_answers_quickly_while_a_client_loops_on_complete_and_reconstruct(s
         worker.join(timeout=30)
     assert done and set(done) == {200}
     assert np.percentile(latencies, 95) < 0.1, sorted(latencies)[-5:]
+
+
+def test_a_busy_port_is_one_line_naming_port():
+    from web.api import create_app
+    from web.server import run
+    from web.service import Service
+    with socket.socket() as taken:
+        taken.bind(("127.0.0.1", 0))
+        taken.listen()
+        port = taken.getsockname()[1]
+        with pytest.raises(RuntimeError, match=rf"Port {port} on 127.0.0.1 is in use .*--port={port + 1}"):
+            run(create_app(Service()), "127.0.0.1", port)
