@@ -3,9 +3,6 @@ entry (run_utils.registry); nothing heavy is imported here."""
 from handwriting.options import SampleOptions, TrainOptions
 from run_utils.registry import ModelSpec
 
-SPEC = ModelSpec(
-    name="handwriting", shipped="handwriting_synthesis", web="handwriting",
-    train_options=TrainOptions, sample_options=SampleOptions,
-    config="handwriting.config:HandwritingConfig", build_model="handwriting.model:build_model",
-    train="handwriting.train:main", sample="handwriting.sample:main", export="handwriting.ship:export",
-    ship="handwriting.ship", demo="handwriting.demo:demo", web_loader="web.models:load_handwriting")
+SPEC = ModelSpec.of_package(
+    "handwriting", shipped="handwriting_synthesis", web="handwriting", config_class="HandwritingConfig",
+    web_loader="web.models:load_handwriting", train_options=TrainOptions, sample_options=SampleOptions)

@@ -30,6 +30,17 @@ class ModelSpec:
     demo: str                 # demo(output_dir, seed): yields (file written, the sample.py command for it)
     web_loader: str           # "web.models:load_..." (the web layer's reader of its SavedModel)
 
+    @classmethod
+    def of_package(cls, name: str, shipped: str, web: str, config_class: str, web_loader: str,
+                   train_options: type, sample_options: type) -> "ModelSpec":
+        """The spec of a package laid out as the recipe says: <name>/config.py holds config_class,
+        model.py build_model, train.py and sample.py main, ship.py the shipping parts (export
+        included), demo.py demo."""
+        return cls(name=name, shipped=shipped, web=web, train_options=train_options, sample_options=sample_options,
+                   config=f"{name}.config:{config_class}", build_model=f"{name}.model:build_model",
+                   train=f"{name}.train:main", sample=f"{name}.sample:main", export=f"{name}.ship:export",
+                   ship=f"{name}.ship", demo=f"{name}.demo:demo", web_loader=web_loader)
+
     def load(self, field: str):
         """The object a "module:attribute" field names, imported now."""
         module, _, attribute = getattr(self, field).partition(":")
