@@ -29,7 +29,7 @@ def option(help: str, choices: Sequence[str] | None = None, **field_kwargs) -> d
 @dataclasses.dataclass(frozen=True)
 class TrainRun:
     """One train.py command line (python train.py --help lists the flags)."""
-    model: str = "sketch_rnn"
+    model: str = registry.PACKAGES[0]
     data_dir: str | None = None
     log_root: str | None = None
     hparams: str = ""
@@ -49,7 +49,7 @@ class TrainRun:
 @dataclasses.dataclass(frozen=True)
 class SampleRun:
     """One sample.py command line (python sample.py --help lists the flags)."""
-    model: str = "sketch_rnn"
+    model: str = registry.PACKAGES[0]
     run_dir: str | None = None
     temperature: float | None = None
     num_samples: int | None = None
@@ -66,7 +66,8 @@ class SampleRun:
 
 def define_train_flags(values: flags.FlagValues = flags.FLAGS) -> None:
     """train.py's flags: those every model reads, and each model's own (into `values`)."""
-    flags.DEFINE_enum("model", "sketch_rnn", registry.PACKAGES, "Which model to train.", flag_values=values)
+    flags.DEFINE_enum("model", registry.PACKAGES[0], registry.PACKAGES, "Which model to train.",
+                      flag_values=values)
     flags.DEFINE_string("data_dir", None, "Where the training data is (each model says what it expects).",
                         flag_values=values)
     flags.DEFINE_string("log_root", None, "Run directory for config.json, checkpoints, logs and the "
@@ -94,7 +95,8 @@ def define_train_flags(values: flags.FlagValues = flags.FLAGS) -> None:
 
 def define_sample_flags(values: flags.FlagValues = flags.FLAGS) -> None:
     """sample.py's flags: those every model reads, and each model's own (into `values`)."""
-    flags.DEFINE_enum("model", "sketch_rnn", registry.PACKAGES, "Which model to sample from.", flag_values=values)
+    flags.DEFINE_enum("model", registry.PACKAGES[0], registry.PACKAGES, "Which model to sample from.",
+                      flag_values=values)
     flags.DEFINE_string("run_dir", None, "Run directory made by train.py (default: the newest run of --model, "
                         "else the trained model shipped in pretrained/).", flag_values=values)
     flags.DEFINE_float("temperature", None, "Sampling temperature (default: the model's).", flag_values=values)
