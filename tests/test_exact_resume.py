@@ -104,18 +104,23 @@ def test_resume_equals_an_uninterrupted_run(model, data, tmp_path, monkeypatch, 
 
 
 def test_resume_after_sigkill_equals_an_uninterrupted_run(data, tmp_path):
-    """A SIGKILL that lands after a checkpoint: --resume continues from it as if nothing happened."""
+    """A SIGKILL that lands after a checkpoint: --resume continues from it as if nothing happened.
+    The kill comes as soon as the second checkpoint is on disk, far from the run's end (a step takes
+    ~0.1 s here), so the resumed run has steps left to do whatever the machine's load."""
+    import tensorflow as tf
+    steps = 24
     reference = tmp_path / "reference"
-    train("sketch_rnn", data, reference, 8)
+    train("sketch_rnn", data, reference, steps)
     killed = tmp_path / "killed"
-    process = subprocess.Popen(command("sketch_rnn", data, killed, 1000), stdout=subprocess.DEVNULL,
+    process = subprocess.Popen(command("sketch_rnn", data, killed, steps), stdout=subprocess.DEVNULL,
                                stderr=subprocess.DEVNULL, env={**os.environ, "TF_CPP_MIN_LOG_LEVEL": "3"})
     deadline = time.time() + 300
     while not (killed / "checkpoints" / "ckpt-4.index").exists():
         assert time.time() < deadline and process.poll() is None
-        time.sleep(0.05)
-    time.sleep(0.5)
+        time.sleep(0.02)
     process.send_signal(signal.SIGKILL)
-    process.wait()
-    train("sketch_rnn", data, killed, 8, "--resume")
+    assert process.wait() == -signal.SIGKILL, "the run ended before the kill"
+    newest = tf.train.latest_checkpoint(str(killed / "checkpoints"))
+    assert newest and int(newest.rsplit("-", 1)[1]) < steps
+    train("sketch_rnn", data, killed, steps, "--resume")
     assert_same(reference, killed)
