@@ -37,6 +37,9 @@ class SketchRNNConfig:
     scale_factor: float = 1.0              # offsets are divided by this (training-set std)
     bucket_width: int = 0                  # not in the original: >0 batches drawings of similar length,
                                            # padded to multiples of this (faster); 0: all padded to N_max
+    magenta_js_grid: bool = False          # not in the original: keep every weight on the int16 grid of the
+                                           # magenta-js format while training (quantization-aware), so that
+                                           # the .gen.json / .vae.json export computes what was validated
 
     def __post_init__(self):
         for name in ("enc_model", "dec_model"):

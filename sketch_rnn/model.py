@@ -21,6 +21,7 @@ from mdn import mixture
 from run_utils import distribute
 from sketch_rnn.cells import make_cell, state_size_total
 from sketch_rnn.config import SketchRNNConfig
+from sketch_rnn.magenta_js import QUANTUM, WEIGHT_LIMIT
 
 tfd = tfp.distributions
 PEN_STATES = 3  # (pen down, pen up, end of drawing): the decoder's logits before the mixture values
@@ -82,6 +83,43 @@ def gaussian_kl(mu: tf.Tensor, presig: tf.Tensor) -> tf.Tensor:
     return -0.5 * tf.reduce_mean(1.0 + presig - tf.square(mu) - tf.exp(presig))
 
 
+def on_magenta_js_grid(x: tf.Tensor) -> tf.Tensor:
+    """x clipped to the magenta-js format's range and rounded to its int16 grid: the float32 weights
+    the JavaScript readers make of the int16 values (10 * v / 32767, worked out in float64 so that
+    graph rewrites of the division cannot move the last bit)."""
+    x = tf.cast(tf.clip_by_value(x, -WEIGHT_LIMIT, WEIGHT_LIMIT), tf.float64)
+    return tf.cast(WEIGHT_LIMIT * tf.round(x / WEIGHT_LIMIT * QUANTUM) / QUANTUM, tf.float32)
+
+
+class GridRest(keras.layers.Layer):
+    """For magenta_js_grid training: the part of each trainable weight below the magenta-js grid.
+    The weights themselves stay on the grid (what is validated, checkpointed and exported is what
+    the format holds); the rest keeps the small optimizer steps until they add up to a grid step
+    (a straight-through estimate: gradients are taken at the weights on the grid)."""
+
+    def __init__(self, **kwargs: Any):
+        super().__init__(**kwargs)
+        self.built = True  # its weights are made by create(), once the model's own weights exist
+        self.rests = []
+
+    def create(self, variables: Sequence[keras.Variable]) -> None:
+        self.rests = [self.add_weight(shape=v.shape, initializer="zeros", trainable=False, name=f"rest_{i}")
+                      for i, v in enumerate(variables)]
+
+    def load_own_variables(self, store: Any) -> None:
+        if not len(store.keys()):  # weights saved by a run without magenta_js_grid: no remainders yet
+            return
+        super().load_own_variables(store)
+
+    def snap(self, variables: Sequence[keras.Variable]) -> None:
+        """Each weight + its rest -> the weight on the grid, the remainder into the rest."""
+        for variable, rest in zip(variables, self.rests, strict=True):
+            full = variable + rest
+            on_grid = on_magenta_js_grid(full)
+            variable.assign(on_grid)
+            rest.assign(full - on_grid)
+
+
 class SketchRNN(keras.Model):
     def __init__(self, config: SketchRNNConfig, **kwargs: Any):
         super().__init__(**kwargs)
@@ -109,6 +147,7 @@ class SketchRNN(keras.Model):
         self.output_layer = mixture.MixtureHead(c.num_mixture, PEN_STATES, bias_initializer="glorot_uniform",
                                                 name="output")
         self.z_seed = keras.random.SeedGenerator(name="z_noise")  # z = mu + sigma * eps while training
+        self.grid_rest = GridRest(name="grid_rest") if c.magenta_js_grid else None
         names = ["loss", "recon", "offset_loss", "pen_loss", "kl", "kl_weight", "lr", "recon_masked"]
         self.trackers = {n: keras.metrics.Mean(name=n) for n in names}
 
@@ -230,6 +269,8 @@ class SketchRNN(keras.Model):
         # The original clips every gradient by value; on several replicas, the summed gradient.
         grads = distribute.clip_aggregated(grads, lambda gs: [tf.clip_by_value(g, -clip, clip) for g in gs])
         self.optimizer.apply_gradients(zip(grads, self.trainable_variables))
+        if self.grid_rest is not None:
+            self.grid_rest.snap(self.trainable_variables)
         losses["kl_weight"] = kl_weight
         losses["lr"] = self.optimizer.learning_rate
         return self._report(losses)
@@ -312,6 +353,8 @@ def build_model(config: SketchRNNConfig, compile: bool = True, jit_compile: bool
     model = SketchRNN(config)
     n = config.max_seq_len
     model({"strokes": tf.zeros([1, n + 1, 5]), "seq_len": tf.constant([n])})
+    if model.grid_rest is not None:
+        model.grid_rest.create(model.trainable_variables)
     if compile:
         lr = SketchLearningRate(config.learning_rate, config.decay_rate, config.min_learning_rate)
         # epsilon: TF1's AdamOptimizer default (1e-8), which the original uses; Keras' default is 1e-7.

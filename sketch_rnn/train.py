@@ -82,6 +82,9 @@ def main(run: TrainRun) -> None:
 
 def train(run: TrainRun, config: SketchRNNConfig, data: sketch_data.SketchData, run_dir: str, data_dir: str,
           strategy: tf.distribute.Strategy, chief: bool, seed: int | None) -> None:
+    if config.magenta_js_grid and strategy.num_replicas_in_sync > 1:
+        raise ValueError("--hparams=magenta_js_grid=true trains on one device only (its weights are rounded "
+                         "in place after every step); drop --distribute or the option.")
     if chief:
         save_config(config, os.path.join(run_dir, CONFIG_NAME))
         remember_data_dir(run_dir, data_dir)
