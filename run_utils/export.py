@@ -21,14 +21,22 @@ class _Untracked:
         self.value = value
 
 
+def exported_weights(model) -> list:
+    """The weights a SavedModel holds, in model.weights order: all of them except those the model
+    names as `training_only_weights` (state that only training reads, such as Sketch-RNN's
+    magenta_js_grid remainders)."""
+    skip = {id(w) for w in getattr(model, "training_only_weights", ())}
+    return [w for w in model.weights if id(w) not in skip]
+
+
 class ExportModule(tf.Module):
     """Base of the export modules: self.model is the Keras model (not tracked), self.model_weights
-    its weights (tracked and saved)."""
+    its exported weights (tracked and saved)."""
 
     def __init__(self, model):
         super().__init__()
         self._holder = _Untracked(model)
-        self.model_weights = list(model.weights)
+        self.model_weights = exported_weights(model)
 
     @property
     def model(self):

@@ -179,8 +179,9 @@ def load_trained(run_dir: str, config_class: type, build_model: Callable[..., ke
 def restore_exported_weights(model: keras.Model, prefix: str) -> None:
     """Read a model's weights from the variables of a SavedModel written by one of the export
     modules, which all track the model's weights as the list `model_weights` (in model.weights
-    order); every weight must be found."""
-    weights = list(model.weights)
+    order, less training-only ones); every weight must be found."""
+    from run_utils.export import exported_weights
+    weights = exported_weights(model)
     try:
         status = tf.train.Checkpoint(model_weights=weights).read(prefix)
     except (tf.errors.OpError, IndexError, ValueError) as e:

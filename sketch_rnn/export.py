@@ -138,21 +138,8 @@ class SketchRNNModule(ExportModule):
 
 
 def export_saved_model(model: "SketchRNN", export_dir: str) -> str:
-    """Write the SavedModel (with its config.json beside the variables) and return export_dir.
-    A model trained with magenta_js_grid is exported without its grid_rest remainders (they matter
-    only to training; the weights themselves are on the grid)."""
-    if model.grid_rest is not None:
-        model = _without_grid_rest(model)
+    """Write the SavedModel (with its config.json beside the variables) and return export_dir."""
     module = SketchRNNModule(model)
     return write_saved_model(module, module.signatures(), export_dir,
                              {"config.json": dataclasses.asdict(model.config)})
 
-
-def _without_grid_rest(model: "SketchRNN") -> "SketchRNN":
-    from sketch_rnn.model import build_model
-    from sketch_rnn.weights import weight_table
-    plain = build_model(dataclasses.replace(model.config, magenta_js_grid=False), compile=False)
-    weights = weight_table(model)
-    for name, variable in weight_table(plain).items():
-        variable.assign(weights[name])
-    return plain

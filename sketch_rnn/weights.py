@@ -13,6 +13,7 @@ list [h, c] (HyperLSTM [h, c, hyper_h, hyper_c]). `state_permutation` maps one t
 import keras
 import numpy as np
 
+from run_utils.export import exported_weights
 from sketch_rnn.cells import HyperLSTMCell
 
 # The model's layers that hold weights, by attribute name (absent ones are skipped).
@@ -37,7 +38,7 @@ def weight_table(model: keras.Model) -> dict[str, keras.Variable]:
         for variable in layer.weights:
             leaf = variable.path.rsplit("/", 1)[-1]
             table[f"{attr}.hyper.{leaf}" if id(variable) in inner else f"{attr}.{leaf}"] = variable
-    weights = [w for w in model.weights if not w.path.startswith("grid_rest/")]  # magenta_js_grid's remainders
+    weights = exported_weights(model)  # magenta_js_grid's remainders are not weights of the format
     if len(table) != len(weights):
         raise AssertionError(f"weight_table named {len(table)} of the model's {len(weights)} weights")
     return table

@@ -109,3 +109,18 @@ def test_the_savedmodel_of_a_grid_model_holds_its_weights_and_no_remainders(tmp_
     tensors = [reader.get_tensor(n) for n in reader.get_variable_to_shape_map()]
     for variable in model.trainable_variables:  # each weight is stored as it is, on the grid
         assert any(t.shape == variable.shape and np.array_equal(t, variable.numpy()) for t in tensors), variable.path
+
+
+def test_a_grid_model_loads_from_its_savedmodel(tmp_path):
+    """A shipped grid model (config magenta_js_grid=true, a SavedModel without remainders) loads for
+    sampling: its weights from the SavedModel, the remainders at zero."""
+    from run_utils.training import restore_exported_weights
+    from sketch_rnn.export import export_saved_model
+    _, model = tiny(grid=True)
+    train(model, 3)
+    export_saved_model(model, str(tmp_path / "saved_model"))
+    _, again = tiny(grid=True)
+    restore_exported_weights(again, str(tmp_path / "saved_model" / "variables" / "variables"))
+    for a, b in zip(model.trainable_variables, again.trainable_variables):
+        np.testing.assert_array_equal(a.numpy(), b.numpy())
+    assert all(not np.any(r.numpy()) for r in again.grid_rest.rests)
