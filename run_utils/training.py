@@ -34,6 +34,7 @@ import tensorflow as tf
 from fileio.files import atomic_path, remove_partial_writes, save_json
 from run_utils import distribute
 from run_utils.config import load_config
+from run_utils.export import exported_weights
 from run_utils.rundir import (
     BEST_INFO,
     BEST_WEIGHTS,
@@ -180,7 +181,6 @@ def restore_exported_weights(model: keras.Model, prefix: str) -> None:
     """Read a model's weights from the variables of a SavedModel written by one of the export
     modules, which all track the model's weights as the list `model_weights` (in model.weights
     order, less training-only ones); every weight must be found."""
-    from run_utils.export import exported_weights
     weights = exported_weights(model)
     try:
         status = tf.train.Checkpoint(model_weights=weights).read(prefix)

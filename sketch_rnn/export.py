@@ -142,4 +142,3 @@ def export_saved_model(model: "SketchRNN", export_dir: str) -> str:
     module = SketchRNNModule(model)
     return write_saved_model(module, module.signatures(), export_dir,
                              {"config.json": dataclasses.asdict(model.config)})
-

@@ -5,7 +5,7 @@ import base64
 import numpy as np
 import pytest
 
-from sketch_rnn.magenta_js import QUANTUM, WEIGHT_LIMIT, dequantize, from_project, quantize
+from sketch_rnn.magenta_js import GEN_BLOBS, QUANTUM, WEIGHT_LIMIT, dequantize, from_project, quantize
 
 GRID_STEP = WEIGHT_LIMIT / QUANTUM
 
@@ -32,32 +32,35 @@ def train(model, steps):
         step(next(batches))
 
 
-def exported(config, model):
-    """The weights @magenta/sketch reads from the model's export: the blobs, decoded."""
+def weights_by_name(model):
     from sketch_rnn.weights import weight_table
-    arrays = {name: v.numpy() for name, v in weight_table(model).items()}
-    info, shapes, blobs = from_project(config, arrays, "tiny")
-    return [dequantize(np.frombuffer(base64.b64decode(b), "<i2")).reshape(s) for b, s in zip(blobs, shapes)]
+    return {name: v.numpy() for name, v in weight_table(model).items()}
+
+
+def exported(config, model):
+    """{weight name: what @magenta/sketch reads from the model's export}: the blobs, decoded."""
+    _, shapes, blobs = from_project(config, weights_by_name(model), "tiny")
+    return {name: dequantize(np.frombuffer(base64.b64decode(b), "<i2")).reshape(s)
+            for name, b, s in zip(GEN_BLOBS, blobs, shapes)}
 
 
 def test_grid_training_keeps_the_weights_on_the_grid_and_its_export_loses_nothing():
     config, model = tiny(grid=True)
     model.set_weights([dequantize(quantize(w)) for w in model.get_weights()])  # a grid start
-    start = [v.numpy() for v in model.trainable_variables]
+    start = weights_by_name(model)
     train(model, 60)
-    weights = [v.numpy() for v in model.trainable_variables]
-    for w in weights:
+    weights = weights_by_name(model)
+    for w in weights.values():
         np.testing.assert_array_equal(w, dequantize(quantize(w)))  # exactly on the grid
-    moved = sum(int(np.sum(w != s)) for w, s in zip(weights, start))
+    moved = sum(int(np.sum(weights[n] != start[n])) for n in weights)
     assert moved > 0, "steps of a fifteenth of the grid never added up to a grid step"
     rests = [r.numpy() for r in model.grid_rest.rests]
     assert max(float(np.max(np.abs(r))) for r in rests) <= GRID_STEP / 2 * 1.0001
     assert max(float(np.max(np.abs(r))) for r in rests) > 0
-    # the export holds the trained weights exactly (blob order: output kernel, output bias, LSTM W_xh, W_hh, b)
     blobs = exported(config, model)
-    table_order = [weights[3], weights[4], weights[0], weights[1], weights[2]]
-    for blob, w in zip(blobs, table_order):
-        np.testing.assert_array_equal(blob, w)
+    assert blobs.keys() == weights.keys()
+    for name, blob in blobs.items():
+        np.testing.assert_array_equal(blob, weights[name])  # the export holds the trained weights exactly
 
 
 def test_without_the_grid_small_steps_are_lost_on_export():
@@ -65,13 +68,14 @@ def test_without_the_grid_small_steps_are_lost_on_export():
     than the grid, and the export rounds most of what was learnt away."""
     config, model = tiny(grid=False)
     model.set_weights([dequantize(quantize(w)) for w in model.get_weights()])
-    start = [v.numpy() for v in model.trainable_variables]
+    start = weights_by_name(model)
     train(model, 5)
-    weights = [v.numpy() for v in model.trainable_variables]
-    assert all(not np.array_equal(w, s) for w, s in zip(weights, start) if w.size > 1)
+    weights = weights_by_name(model)
+    assert all(not np.array_equal(weights[n], start[n]) for n in weights if weights[n].size > 1)
     blobs = exported(config, model)
-    for blob, s in zip(blobs, [start[3], start[4], start[0], start[1], start[2]]):
-        np.testing.assert_array_equal(blob, s)  # every step rounded away: the export is the untrained model
+    assert blobs.keys() == start.keys()
+    for name, blob in blobs.items():
+        np.testing.assert_array_equal(blob, start[name])  # every step rounded away: the export is the untrained model
 
 
 def test_weights_saved_without_the_grid_load_into_a_grid_model(tmp_path):
